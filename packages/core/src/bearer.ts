@@ -1,0 +1,50 @@
+/**
+ * RFC 6750 s2.1: `Authorization: Bearer <b64token>`. The scheme is case-insensitive (RFC 9110
+ * s11.1); exactly one space separates it from exactly one token.
+ */
+import type { ErrorFactory } from './errors.js'
+
+// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/**
+ * The values of every `Authorization` header in Node's `rawHeaders` list. Node keeps only the
+ * first of two such headers in `req.headers`, which would hide a smuggled second one.
+ */
+export function authorizationValues(rawHeaders: readonly string[]): string[] {
+  const values: string[] = []
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]
+    if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization') {
+      values.push(rawHeaders[i + 1] ?? '')
+    }
+  }
+  return values
+}
+
+/**
+ * Takes the bearer token from the Authorization header values of one request.
+ * Returns `null` when there is no bearer token (no header, or another scheme such as `Basic`);
+ * throws `invalid_request` for several headers, an empty or spaced token.
+ */
+export function parseBearer(
+  values: string | readonly string[] | undefined,
+  errors: ErrorFactory,
+): string | null {
+  let value: string | undefined
+  if (typeof values === 'string') value = values
+  else if (values !== undefined) {
+    if (values.length > 1) throw errors.invalidRequest('multiple_authorization_headers')
+    value = values[0]
+  }
+  if (value === undefined) return null
+  // Node already strips leading and trailing whitespace of a field value (RFC 9110 s5.5).
+  value = value.trim()
+  const space = value.indexOf(' ')
+  const scheme = space === -1 ? value : value.slice(0, space)
+  if (scheme.length === 0) throw errors.invalidRequest('malformed_authorization_header')
+  if (scheme.toLowerCase() !== 'bearer') return null
+  const token = space === -1 ? '' : value.slice(space + 1)
+  if (!B64TOKEN.test(token)) throw errors.invalidRequest('malformed_authorization_header')
+  return token
+}

@@ -1,0 +1,189 @@
+/**
+ * The one kind of error a request can end in. Everything about the response (status, the
+ * RFC 6750 challenge, the JSON body) is decided here, from fixed tables, so that no token, claim
+ * or header value can ever leak into a message, a header or a log line.
+ */
+
+/** The `error` codes of RFC 6750 s3.1, plus `missing_token` and `jwks_unavailable`. */
+export type AuthErrorCode =
+  | 'missing_token'
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'jwks_unavailable'
+
+/** Why a request failed, finer than `code`. Stable: tests and callers may switch on it. */
+export type AuthErrorReason =
+  // missing_token
+  | 'missing_token'
+  // invalid_request
+  | 'multiple_authorization_headers'
+  | 'malformed_authorization_header'
+  // invalid_token
+  | 'malformed'
+  | 'untrusted_issuer'
+  | 'unknown_kid'
+  | 'alg_not_allowed'
+  | 'key_mismatch'
+  | 'bad_signature'
+  | 'unsupported_crit'
+  | 'invalid_claim'
+  | 'missing_exp'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'missing_iat'
+  | 'token_too_old'
+  | 'audience_mismatch'
+  | 'missing_subject'
+  | 'typ_mismatch'
+  // insufficient_scope
+  | 'insufficient_scope'
+  | 'forbidden'
+  // jwks_unavailable
+  | 'jwks_unavailable'
+
+const STATUS: Readonly<Record<AuthErrorCode, number>> = {
+  missing_token: 401,
+  invalid_request: 400,
+  invalid_token: 401,
+  insufficient_scope: 403,
+  jwks_unavailable: 503,
+}
+
+/**
+ * Fixed sentences, one per reason. They go into `message`, the body's `error_description` and the
+ * challenge, so they are plain ASCII without `"` or `\` (RFC 6750 s3: error_description is
+ * %x20-21 / %x23-5B / %x5D-7E).
+ */
+const DESCRIPTIONS: Readonly<Record<AuthErrorReason, string>> = {
+  missing_token: 'Authentication is required',
+  multiple_authorization_headers: 'More than one Authorization header was sent',
+  malformed_authorization_header: 'The Authorization header is not a single Bearer token',
+  malformed: 'The token is not a well-formed JWT',
+  untrusted_issuer: 'The token issuer is not trusted',
+  unknown_kid: 'No key of the issuer matches the token',
+  alg_not_allowed: 'The token algorithm is not allowed for this issuer',
+  key_mismatch: 'The token algorithm does not fit the issuer key',
+  bad_signature: 'The token signature is invalid',
+  unsupported_crit: 'The token has critical header parameters that are not understood',
+  invalid_claim: 'A token claim has the wrong type',
+  missing_exp: 'The token has no expiration time',
+  expired: 'The token has expired',
+  not_yet_valid: 'The token is not valid yet',
+  issued_in_future: 'The token was issued in the future',
+  missing_iat: 'The token has no issued-at time',
+  token_too_old: 'The token is too old',
+  audience_mismatch: 'The token is not meant for this audience',
+  missing_subject: 'The token has no subject',
+  typ_mismatch: 'The token type is not accepted',
+  insufficient_scope: 'The token does not carry the required scope',
+  forbidden: 'The principal is not allowed to access this resource',
+  jwks_unavailable: 'The issuer keys cannot be retrieved right now',
+}
+
+/** The JSON body trustgate answers with. */
+export interface AuthErrorBody {
+  error: AuthErrorCode
+  error_description: string
+}
+
+/** Response headers of an {@link AuthError}: what Express's default error handler applies. */
+export interface AuthErrorHeaders {
+  'WWW-Authenticate': string
+  [name: string]: string
+}
+
+/** The realm used in challenges unless the options set one. */
+export const DEFAULT_REALM = 'api'
+
+/**
+ * A failed authentication or authorization. `status`/`statusCode` and `headers` follow the
+ * convention of http-errors, so Express's default handler and Fastify's reply both understand it.
+ */
+export class AuthError extends Error {
+  override name = 'AuthError'
+  readonly code: AuthErrorCode
+  readonly reason: AuthErrorReason
+  readonly status: number
+  readonly statusCode: number
+  readonly headers: Readonly<AuthErrorHeaders>
+  /** Tells http-errors-aware handlers that the message is safe to show the client. */
+  readonly expose = true
+
+  /** Prefer the factories below: they keep code, reason and status consistent. */
+  constructor(code: AuthErrorCode, reason: AuthErrorReason, challenge: string) {
+    super(DESCRIPTIONS[reason])
+    this.code = code
+    this.reason = reason
+    this.status = this.statusCode = STATUS[code]
+    this.headers = Object.freeze({ 'WWW-Authenticate': challenge })
+  }
+
+  /** The response body: `{ error, error_description }`. */
+  toJSON(): AuthErrorBody {
+    return { error: this.code, error_description: this.message }
+  }
+}
+
+/** Builds challenges for one realm. The realm is a config value checked at start-up. */
+export interface ErrorFactory {
+  missingToken(): AuthError
+  invalidRequest(reason: 'multiple_authorization_headers' | 'malformed_authorization_header'): AuthError
+  invalidToken(reason: InvalidTokenReason): AuthError
+  insufficientScope(scopes: readonly string[], reason?: 'insufficient_scope' | 'forbidden'): AuthError
+  jwksUnavailable(): AuthError
+}
+
+/** The reasons of `invalid_token`. */
+export type InvalidTokenReason = Exclude<
+  AuthErrorReason,
+  | 'missing_token'
+  | 'multiple_authorization_headers'
+  | 'malformed_authorization_header'
+  | 'insufficient_scope'
+  | 'forbidden'
+  | 'jwks_unavailable'
+>
+
+// RFC 6750 s3: realm is a quoted-string; we admit printable ASCII without `"` and `\`.
+const QUOTABLE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+// RFC 6750 s3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
+/** True for a string that may stand inside a challenge's quoted-string. */
+export function isQuotable(value: string): boolean {
+  return QUOTABLE.test(value)
+}
+
+/** True for a valid RFC 6750 scope-token. */
+export function isScopeToken(value: string): boolean {
+  return SCOPE_TOKEN.test(value)
+}
+
+/** Creates the error factory of one realm. */
+export function createErrorFactory(realm: string = DEFAULT_REALM): ErrorFactory {
+  if (!isQuotable(realm)) {
+    throw new TypeError('realm must be printable ASCII without " or \\')
+  }
+  const prefix = `Bearer realm="${realm}"`
+  const challenge = (code: AuthErrorCode, reason: AuthErrorReason, extra = ''): string =>
+    `${prefix}, error="${code}", error_description="${DESCRIPTIONS[reason]}"${extra}`
+  const make = (code: AuthErrorCode, reason: AuthErrorReason, extra?: string): AuthError =>
+    new AuthError(code, reason, challenge(code, reason, extra))
+  return {
+    // RFC 6750 s3.1: a request without credentials gets a challenge with no error attribute.
+    missingToken: () => new AuthError('missing_token', 'missing_token', prefix),
+    invalidRequest: (reason) => make('invalid_request', reason),
+    invalidToken: (reason) => make('invalid_token', reason),
+    insufficientScope: (scopes, reason = 'insufficient_scope') =>
+      make('insufficient_scope', reason, scopes.length > 0 ? `, scope="${scopes.join(' ')}"` : ''),
+    // Not an RFC 6750 code, but a client still needs a Bearer challenge it can parse.
+    jwksUnavailable: () => make('jwks_unavailable', 'jwks_unavailable'),
+  }
+}
+
+/** True if `value` is an {@link AuthError} (also across duplicated installs of the package). */
+export function isAuthError(value: unknown): value is AuthError {
+  return value instanceof AuthError || (value instanceof Error && value.name === 'AuthError' && 'code' in value && 'reason' in value)
+}

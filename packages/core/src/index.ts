@@ -1,0 +1,30 @@
+export { createVerifier, TOKEN_CACHE_MAX_BYTES, type Verifier } from './verifier.js'
+export {
+  CLOCK_TOLERANCE_S,
+  JWKS_CACHE_MAX_AGE_MS,
+  JWKS_COOLDOWN_MS,
+  JWKS_TIMEOUT_MS,
+  MAX_TOKEN_LENGTH,
+  TOKEN_CACHE_MAX,
+  type IssuerConfig,
+  type JwksOptions,
+  type TokenCacheOptions,
+  type VerifierOptions,
+} from './config.js'
+export {
+  AuthError,
+  DEFAULT_REALM,
+  isAuthError,
+  type AuthErrorBody,
+  type AuthErrorCode,
+  type AuthErrorHeaders,
+  type AuthErrorReason,
+  type ErrorFactory,
+  type InvalidTokenReason,
+} from './errors.js'
+export { authorizationValues, parseBearer } from './bearer.js'
+export { createGuard, checkScopeList, type Guard, type Requirement } from './guards.js'
+export { principalKey, type Principal } from './principal.js'
+export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algorithms.js'
+export { MAX_DOCUMENT_BYTES } from './fetch.js'
+export { type Logger, type RequestContext } from './log.js'

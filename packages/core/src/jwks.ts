@@ -1,0 +1,220 @@
+/**
+ * Per-issuer key sources. A remote source fetches its issuer's JWK Set on first need, shares one
+ * request among concurrent callers, serves cached keys while it refreshes or while the issuer is
+ * down, and refetches for an unknown `kid` at most once per cooldown, so a spray of made-up kids
+ * cannot turn the API into an amplifier against the IdP (compare panva/jose:src/jwks/remote.ts and
+ * the penalty box of awslabs/aws-jwt-verify:src/jwk.ts). No timer is kept between requests.
+ */
+import { importJwk, type KeyRejection, type VerificationKey } from './algorithms.js'
+import { fetchJson, FetchError } from './fetch.js'
+import type { Logger } from './log.js'
+import { isObject } from './token.js'
+
+/** A fixed set of verification keys. */
+export class KeySet {
+  readonly keys: readonly VerificationKey[]
+  readonly #byKid = new Map<string, VerificationKey[]>()
+  readonly #ids: ReadonlySet<string>
+
+  constructor(keys: readonly VerificationKey[]) {
+    this.keys = keys
+    for (const key of keys) {
+      if (key.kid === undefined) continue
+      const list = this.#byKid.get(key.kid)
+      if (list === undefined) this.#byKid.set(key.kid, [key])
+      else list.push(key)
+    }
+    this.#ids = new Set(keys.map((key) => key.id))
+  }
+
+  /** The keys a token may name: those with its `kid`, or, with no `kid`, all of them. */
+  match(kid: string | undefined): readonly VerificationKey[] {
+    if (kid === undefined) return this.keys
+    return this.#byKid.get(kid) ?? []
+  }
+
+  /** True if both sets hold the same key material under the same parameters. */
+  sameAs(other: KeySet): boolean {
+    return this.#ids.size === other.#ids.size && [...this.#ids].every((id) => other.#ids.has(id))
+  }
+
+  /** The kids of this set, for log lines. */
+  kids(): string[] {
+    return [...this.#byKid.keys()]
+  }
+}
+
+/** The result of parsing a JWK Set document. */
+export interface ParsedKeySet {
+  readonly set: KeySet
+  readonly skipped: ReadonlyMap<KeyRejection, number>
+}
+
+/**
+ * Parses a JWK Set (RFC 7517 s5). Throws {@link FetchError} for a document that is not one;
+ * skips, and counts, the keys that cannot verify signatures.
+ */
+export function parseJwks(document: unknown): ParsedKeySet {
+  if (!isObject(document) || !Array.isArray(document.keys)) {
+    throw new FetchError('response is not a JWK Set')
+  }
+  const keys: VerificationKey[] = []
+  const skipped = new Map<KeyRejection, number>()
+  for (const jwk of document.keys as unknown[]) {
+    const key = importJwk(jwk)
+    if (typeof key === 'string') skipped.set(key, (skipped.get(key) ?? 0) + 1)
+    else keys.push(key)
+  }
+  return { set: new KeySet(keys), skipped }
+}
+
+/** Timing of a remote key source, in milliseconds. */
+export interface JwksTiming {
+  readonly cacheMaxAge: number
+  readonly cooldownDuration: number
+  readonly timeoutDuration: number
+}
+
+/** Where an issuer's keys come from. */
+export interface KeySource {
+  /**
+   * The keys a token with this `kid` may use. Resolves to an empty list when none match (after
+   * a refetch, if the cooldown allows one); rejects with `'unavailable'` when no key set could be had.
+   */
+  find(kid: string | undefined, now: number): readonly VerificationKey[] | Promise<readonly VerificationKey[]>
+  /** Changes whenever the set of keys is replaced by a different one. */
+  readonly generation: number
+}
+
+/** Thrown by {@link KeySource.find} when an issuer's keys cannot be had and none are cached. */
+export const UNAVAILABLE = Symbol('jwks_unavailable')
+
+/** A key source that never changes: configured `keys` or `secret`. */
+export class StaticKeySource implements KeySource {
+  readonly generation = 0
+  readonly #set: KeySet
+  constructor(set: KeySet) {
+    this.#set = set
+  }
+  find(kid: string | undefined): readonly VerificationKey[] {
+    return this.#set.match(kid)
+  }
+}
+
+/** An issuer's JWKS endpoint, fixed or found by discovery. */
+export class RemoteKeySource implements KeySource {
+  #set: KeySet | undefined
+  #generation = 0
+  #fetchedAt = Number.NEGATIVE_INFINITY
+  #lastAttempt = Number.NEGATIVE_INFINITY
+  #inflight: Promise<void> | undefined
+  #url: URL | undefined
+  readonly #issuer: string
+  readonly #discover: (() => Promise<URL>) | undefined
+  readonly #timing: JwksTiming
+  readonly #logger: Logger
+
+  constructor(
+    issuer: string,
+    location: URL | (() => Promise<URL>),
+    timing: JwksTiming,
+    logger: Logger,
+  ) {
+    this.#issuer = issuer
+    if (location instanceof URL) this.#url = location
+    else this.#discover = location
+    this.#timing = timing
+    this.#logger = logger
+  }
+
+  get generation(): number {
+    return this.#generation
+  }
+
+  find(
+    kid: string | undefined,
+    now: number,
+  ): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
+    const set = this.#set
+    if (set === undefined) return this.#loadCold(kid, now)
+    if (now - this.#fetchedAt >= this.#timing.cacheMaxAge && this.#mayFetch(now)) {
+      // Stale: refresh for the next callers, keep answering from the cached set meanwhile.
+      void this.#refresh(now)
+    }
+    const keys = set.match(kid)
+    if (keys.length > 0) return keys
+    if (this.#inflight !== undefined) return this.#inflight.then(() => this.#match(kid))
+    if (this.#mayFetch(now)) return this.#refresh(now).then(() => this.#match(kid))
+    return keys
+  }
+
+  #match(kid: string | undefined): readonly VerificationKey[] {
+    return this.#set?.match(kid) ?? []
+  }
+
+  #mayFetch(now: number): boolean {
+    return this.#inflight === undefined && now - this.#lastAttempt >= this.#timing.cooldownDuration
+  }
+
+  async #loadCold(kid: string | undefined, now: number): Promise<readonly VerificationKey[]> {
+    if (this.#inflight !== undefined) await this.#inflight
+    else if (this.#mayFetch(now)) await this.#refresh(now)
+    if (this.#set === undefined) throw UNAVAILABLE
+    return this.#set.match(kid)
+  }
+
+  /** One fetch, shared by every caller until it settles. Never rejects: failures are logged. */
+  #refresh(now: number): Promise<void> {
+    this.#lastAttempt = now
+    const inflight = this.#fetch().finally(() => {
+      this.#inflight = undefined
+    })
+    this.#inflight = inflight
+    return inflight
+  }
+
+  async #fetch(): Promise<void> {
+    const issuer = this.#issuer
+    let parsed: ParsedKeySet
+    try {
+      this.#url ??= await (this.#discover as () => Promise<URL>)()
+      parsed = parseJwks(await fetchJson(this.#url, this.#timing.timeoutDuration))
+      if (parsed.set.keys.length === 0) throw new FetchError('JWK Set has no usable key')
+    } catch (error) {
+      this.#logger.error(
+        {
+          event: 'jwks_fetch_failed',
+          issuer,
+          jwksUri: this.#url?.href,
+          error: error instanceof Error ? error.message : 'unknown error',
+          cachedKeys: this.#set?.keys.length ?? 0,
+        },
+        'trustgate could not fetch the issuer keys',
+      )
+      return
+    }
+    if (parsed.skipped.size > 0) {
+      this.#logger.warn(
+        { event: 'jwks_keys_skipped', issuer, skipped: Object.fromEntries(parsed.skipped) },
+        'trustgate skipped keys it cannot verify with',
+      )
+    }
+    const previous = this.#set
+    this.#fetchedAt = Date.now()
+    if (previous !== undefined && previous.sameAs(parsed.set)) return
+    this.#set = parsed.set
+    this.#generation++
+    const kids = parsed.set.kids()
+    const before = new Set(previous?.kids() ?? [])
+    this.#logger.info(
+      {
+        event: 'jwks_updated',
+        issuer,
+        keys: parsed.set.keys.length,
+        added: kids.filter((kid) => !before.has(kid)),
+        removed: [...before].filter((kid) => !kids.includes(kid)),
+      },
+      'trustgate loaded the issuer keys',
+    )
+  }
+}

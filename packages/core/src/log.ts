@@ -1,0 +1,80 @@
+/**
+ * Logging: the default pino logger, sanitising of attacker-chosen strings, and the sampler that
+ * keeps a flood of untrusted-issuer tokens from filling a disk.
+ */
+import { pino } from 'pino'
+
+/** The part of a pino logger trustgate uses; any pino logger (or `app.log`) fits. */
+export interface Logger {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+/** Where a request came from, for log lines. Adapters fill it from the framework's request. */
+export interface RequestContext {
+  readonly reqId?: string | number | undefined
+  readonly remoteAddress?: string | undefined
+}
+
+/** The logger used when none is given: pino at level `info`. */
+export function createDefaultLogger(): Logger {
+  return pino({ level: 'info', name: 'trustgate' })
+}
+
+/** Longest `iss` written to a log line. */
+export const MAX_LOGGED_ISS = 256
+/** Longest `kid` or `alg` written to a log line: both are attacker-chosen too. */
+export const MAX_LOGGED_PARAM = 128
+/** The length of one sampling window; API.md caps it at 5 s. */
+export const LOG_SAMPLE_WINDOW_MS = 5000
+/** Lines written per window; the rest are counted and reported as `suppressed`. */
+export const LOG_SAMPLE_LINES = 5
+
+// C0, DEL, C1, and the Unicode line and paragraph separators that some viewers break lines on.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+
+/**
+ * Makes an attacker-chosen value safe for a log line: cut to `max` characters, control
+ * characters escaped as `\uXXXX`, so it cannot forge or split lines. Non-strings become `undefined`.
+ */
+export function sanitize(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string') return undefined
+  const cut = value.length > max ? value.slice(0, max) : value
+  return cut.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/**
+ * Lets at most `lines` calls through per window of `windowMs`, and counts the others. The next
+ * call let through carries that count, so nothing is lost silently. Uses no timer: the window
+ * moves only when a call arrives.
+ */
+export class LogSampler {
+  #windowStart = Number.NEGATIVE_INFINITY
+  #written = 0
+  #suppressed = 0
+  readonly #lines: number
+  readonly #windowMs: number
+
+  constructor(lines = LOG_SAMPLE_LINES, windowMs = LOG_SAMPLE_WINDOW_MS) {
+    this.#lines = lines
+    this.#windowMs = windowMs
+  }
+
+  /** Returns the suppressed count to log with this line, or `undefined` to drop the line. */
+  take(now: number): number | undefined {
+    if (now - this.#windowStart >= this.#windowMs) {
+      this.#windowStart = now
+      this.#written = 0
+    }
+    if (this.#written >= this.#lines) {
+      this.#suppressed++
+      return undefined
+    }
+    this.#written++
+    const suppressed = this.#suppressed
+    this.#suppressed = 0
+    return suppressed
+  }
+}

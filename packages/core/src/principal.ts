@@ -1,0 +1,69 @@
+/**
+ * The authenticated caller. Subjects are only unique within their issuer (OIDC Core s2), so the
+ * identity is the pair <iss, sub>, and `key` encodes that pair injectively.
+ */
+import type { JsonObject } from './token.js'
+
+/** The verified caller attached to a request. */
+export interface Principal {
+  /** Identifies the pair <iss, sub>: different pairs never give the same key. Key your records on it. */
+  readonly key: string
+  /** `iss` */
+  readonly issuer: string
+  /** `sub`: unique only within its issuer. */
+  readonly subject: string
+  /** `aud`, always as an array. */
+  readonly audience: readonly string[]
+  /** From `scope` (space-separated) and `scp` (array, or space-separated as Entra ID sends it). */
+  readonly scopes: readonly string[]
+  /** The verified payload, deeply frozen. */
+  readonly claims: Readonly<JsonObject>
+  /** From `exp`. */
+  readonly expiresAt: Date | undefined
+}
+
+// Escape the separator and the escape character, then join: `a|b`+`c` and `a`+`b|c` differ
+// (compare generateCacheKey in nearform/get-jwks:src/get-jwks.js).
+function escapePart(part: string): string {
+  return part.replace(/[\\|]/g, '\\$&')
+}
+
+/** The injective key of <iss, sub>. */
+export function principalKey(issuer: string, subject: string): string {
+  return `${escapePart(issuer)}|${escapePart(subject)}`
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}
+
+function splitScopes(value: unknown, into: Set<string>): void {
+  if (typeof value === 'string') {
+    for (const scope of value.split(' ')) if (scope !== '') into.add(scope)
+  } else if (Array.isArray(value)) {
+    for (const scope of value) if (typeof scope === 'string' && scope !== '') into.add(scope)
+  }
+}
+
+/** Builds the frozen principal from a verified payload whose `iss`, `sub` and `aud` are checked. */
+export function createPrincipal(payload: JsonObject): Principal {
+  const issuer = payload.iss as string
+  const subject = payload.sub as string
+  const { aud, exp } = payload
+  const scopes = new Set<string>()
+  splitScopes(payload.scope, scopes)
+  splitScopes(payload.scp, scopes)
+  return Object.freeze({
+    key: principalKey(issuer, subject),
+    issuer,
+    subject,
+    audience: Object.freeze(typeof aud === 'string' ? [aud] : [...(aud as string[])]),
+    scopes: Object.freeze([...scopes]),
+    claims: deepFreeze(payload),
+    expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,
+  })
+}

@@ -1,0 +1,174 @@
+/**
+ * `createVerifier`: the one place where API.md's order of checks is spelled out, step by step.
+ * Each step fails with its own reason; none is skipped, none is reordered.
+ */
+import { LRUCache } from 'lru-cache'
+import { isAlgorithm, keyFits, verifySignature, type VerificationKey } from './algorithms.js'
+import { parseBearer } from './bearer.js'
+import { checkClaims, checkTyp } from './claims.js'
+import { resolveConfig, type Config, type IssuerPolicy, type VerifierOptions } from './config.js'
+import { createErrorFactory, type ErrorFactory } from './errors.js'
+import { UNAVAILABLE } from './jwks.js'
+import { LogSampler, MAX_LOGGED_ISS, MAX_LOGGED_PARAM, sanitize, type RequestContext } from './log.js'
+import { createPrincipal, type Principal } from './principal.js'
+import { decodeToken, type JsonObject } from './token.js'
+
+/** Verifies bearer tokens against the configured issuers. Create one per app and keep it. */
+export interface Verifier {
+  /** Verifies a token. Resolves to its principal, or rejects with an `AuthError`. */
+  verify(token: string, context?: RequestContext): Promise<Principal>
+  /**
+   * Takes the bearer token from the Authorization header value(s) of a request and verifies it.
+   * Resolves to `null` when the request carries no bearer token.
+   */
+  authenticate(
+    authorization: string | readonly string[] | undefined,
+    context?: RequestContext,
+  ): Promise<Principal | null>
+  /** Builds the errors of this verifier's realm, for guards. */
+  readonly errors: ErrorFactory
+}
+
+interface CacheEntry {
+  readonly principal: Principal
+  readonly policy: IssuerPolicy
+  readonly kid: string | undefined
+  readonly key: VerificationKey
+  readonly exp: number | undefined
+  readonly iat: number | undefined
+}
+
+/** Rough bytes one cache entry holds besides its token: the principal and its claims. */
+const ENTRY_OVERHEAD_BYTES = 1024
+/** Upper bound of the verified-token cache's estimated size. */
+export const TOKEN_CACHE_MAX_BYTES = 32 * 1024 * 1024
+
+/** Creates a verifier. Throws a TypeError naming the field for any bad option. */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const config: Config = resolveConfig(options)
+  const { issuers, logger, maxTokenLength } = config
+  const errors = createErrorFactory(config.realm)
+  const sampler = new LogSampler()
+  const cache =
+    config.tokenCacheMax > 0
+      ? new LRUCache<string, CacheEntry>({
+          max: config.tokenCacheMax,
+          maxSize: TOKEN_CACHE_MAX_BYTES,
+          // Tokens are ASCII (one byte a character in V8); the payload is about as long again.
+          sizeCalculation: (_entry, token) => token.length * 2 + ENTRY_OVERHEAD_BYTES,
+        })
+      : undefined
+
+  function logUntrusted(header: JsonObject, iss: unknown, now: number, context?: RequestContext): void {
+    const suppressed = sampler.take(now)
+    if (suppressed === undefined) return
+    logger.warn(
+      {
+        event: 'untrusted_issuer',
+        iss: sanitize(iss, MAX_LOGGED_ISS),
+        kid: sanitize(header.kid, MAX_LOGGED_PARAM),
+        alg: sanitize(header.alg, MAX_LOGGED_PARAM),
+        reqId: context?.reqId,
+        remoteAddress: context?.remoteAddress,
+        suppressed,
+      },
+      'trustgate rejected a token from an untrusted issuer',
+    )
+  }
+
+  /** A cached principal, if the token was verified before and every rule still holds. */
+  function fromCache(token: string, nowMs: number): Principal | undefined {
+    const entry = cache?.get(token)
+    if (entry === undefined) return undefined
+    const { policy } = entry
+    const now = nowMs / 1000
+    const tolerance = policy.clockTolerance
+    const keys = policy.keys.find(entry.kid, nowMs)
+    const stillValid =
+      (entry.exp === undefined || entry.exp > now - tolerance) &&
+      (policy.maxTokenAge === undefined ||
+        (entry.iat !== undefined && now - entry.iat - tolerance <= policy.maxTokenAge)) &&
+      // The key that verified it must still be in the issuer's current set (rotation, removal).
+      Array.isArray(keys) &&
+      keys.includes(entry.key)
+    if (stillValid) return entry.principal
+    cache?.delete(token)
+    return undefined
+  }
+
+  async function verify(token: string, context?: RequestContext): Promise<Principal> {
+    if (typeof token !== 'string') throw errors.invalidToken('malformed')
+    const nowMs = Date.now()
+    const cached = fromCache(token, nowMs)
+    if (cached !== undefined) return cached
+
+    // STEP 2: decode header and payload without trusting them; length first, before any work.
+    const decoded = decodeToken(token, maxTokenLength)
+    if (decoded === undefined) throw errors.invalidToken('malformed')
+    const { header, payload } = decoded
+
+    // STEP 3: the issuer allowlist, by exact string equality. Nothing else, and no network
+    // request, happens for an issuer that is not listed.
+    const { iss } = payload
+    const policy = typeof iss === 'string' ? issuers.get(iss) : undefined
+    if (policy === undefined) {
+      logUntrusted(header, iss, nowMs, context)
+      throw errors.invalidToken('untrusted_issuer')
+    }
+
+    // STEP 4: the key, from this issuer's own source, by `kid`. `jku`, `jwk`, `x5u` and `x5c` are
+    // never read: a token must not choose the key that verifies it (RFC 8725 s3.10).
+    const { kid, alg } = header
+    if (kid !== undefined && typeof kid !== 'string') throw errors.invalidToken('malformed')
+    let candidates: readonly VerificationKey[]
+    try {
+      const found = policy.keys.find(kid, nowMs)
+      candidates = found instanceof Promise ? await found : found
+    } catch (error) {
+      if (error === UNAVAILABLE) throw errors.jwksUnavailable()
+      throw error
+    }
+    if (candidates.length === 0) throw errors.invalidToken('unknown_kid')
+
+    // STEP 5: the algorithm: allowed for this issuer, and fit for the key. `none` is never in an
+    // allowlist, and an HMAC algorithm only in that of an issuer with a secret (RFC 8725 s3.1).
+    if (!isAlgorithm(alg) || !policy.algorithms.has(alg)) throw errors.invalidToken('alg_not_allowed')
+    const fitting = candidates.filter((key) => keyFits(key, alg))
+    if (fitting.length === 0) throw errors.invalidToken('key_mismatch')
+    // Without a `kid`, the key must be unambiguous: we do not try every key of the set.
+    if (fitting.length > 1 && kid === undefined) throw errors.invalidToken('unknown_kid')
+    const key = fitting[0] as VerificationKey
+
+    // STEP 6: the signature, by Node's crypto, with the algorithm allowed above.
+    if (!verifySignature(alg, key, decoded.signingInput, decoded.signature)) {
+      throw errors.invalidToken('bad_signature')
+    }
+
+    // STEP 7: claims, `typ` and `crit`. We implement no header extension, so any `crit` is not
+    // understood and must be rejected (RFC 7515 s4.1.11).
+    if (header.crit !== undefined) throw errors.invalidToken('unsupported_crit')
+    const problem = checkTyp(header, policy) ?? checkClaims(payload, policy, nowMs / 1000)
+    if (problem !== undefined) throw errors.invalidToken(problem)
+
+    const principal = createPrincipal(payload)
+    cache?.set(token, {
+      principal,
+      policy,
+      kid,
+      key,
+      exp: payload.exp as number | undefined,
+      iat: payload.iat as number | undefined,
+    })
+    return principal
+  }
+
+  return Object.freeze({
+    verify,
+    async authenticate(authorization, context) {
+      // STEP 1: the bearer token of the Authorization header.
+      const token = parseBearer(authorization, errors)
+      return token === null ? null : verify(token, context)
+    },
+    errors,
+  } satisfies Verifier)
+}
