@@ -1,0 +1,185 @@
+/**
+ * The Express middleware: `jwtAuth(options)` verifies the bearer token of every request and sets
+ * `req.principal`; `requireAuth()` and `requireScopes(...)` guard routes. Failures go to
+ * `next(err)` as an `AuthError` carrying `status` and `headers`, which Express's own error handler
+ * already turns into the right response. All token logic lives in `@trustgate/core`.
+ */
+import {
+  authorizationValues,
+  checkScopeList,
+  createGuard,
+  createVerifier,
+  isAuthError,
+  type Guard,
+  type Principal,
+  type Requirement,
+  type Verifier,
+  type VerifierOptions,
+} from '@trustgate/core'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+
+declare global {
+  // Express types its request through this global namespace; augmenting it is the documented way.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The verified caller, or `null` when the request carried no token. */
+      principal: Principal | null
+    }
+  }
+}
+
+/** Options of {@link jwtAuth}: the verifier's, plus how to take the token and answer errors. */
+export interface ExpressJwtAuthOptions extends VerifierOptions {
+  /**
+   * Takes the token from the request instead of the Authorization header. Return `null` or
+   * `undefined` for "no token". Avoid query strings: they end up in access logs (RFC 6750 s5.3).
+   */
+  getToken?: (req: Request) => string | null | undefined
+  /**
+   * `false` (default): pass an `AuthError` to `next(err)`. `true`: answer it here with its status,
+   * `WWW-Authenticate` and the JSON body `{ error, error_description }`, from this middleware and
+   * from the guards.
+   */
+  respond?: boolean
+}
+
+/** The middleware, with the verifier behind it for tokens that do not come with a request. */
+export interface JwtAuthMiddleware extends RequestHandler {
+  readonly verifier: Verifier
+}
+
+interface State {
+  readonly verifier: Verifier
+  readonly respond: boolean
+}
+
+// Which jwtAuth() saw a request, for the guards: they need its realm and its `respond` choice.
+const states = new WeakMap<Request, State>()
+
+function fail(state: State, error: unknown, res: Response, next: NextFunction): void {
+  if (state.respond && isAuthError(error)) {
+    res.status(error.status).set(error.headers).json(error.toJSON())
+    return
+  }
+  next(error)
+}
+
+function remoteContext(req: Request): { reqId: string | number | undefined; remoteAddress: string | undefined } {
+  const id = (req as { id?: unknown }).id
+  return {
+    reqId: typeof id === 'string' || typeof id === 'number' ? id : undefined,
+    remoteAddress: req.ip ?? req.socket.remoteAddress,
+  }
+}
+
+/** `app.use(jwtAuth(options))`: verifies the bearer token of every request. */
+export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
+  const { getToken, respond = false, ...verifierOptions } = options
+  if (getToken !== undefined && typeof getToken !== 'function') {
+    throw new TypeError('getToken must be a function')
+  }
+  if (typeof respond !== 'boolean') throw new TypeError('respond must be a boolean')
+  const verifier = createVerifier(verifierOptions)
+  const state: State = { verifier, respond }
+
+  const middleware = function trustgateAuthenticate(req: Request, res: Response, next: NextFunction): void {
+    req.principal = null
+    states.set(req, state)
+    let pending: Promise<Principal | null>
+    try {
+      if (getToken === undefined) {
+        pending = verifier.authenticate(authorizationValues(req.rawHeaders), remoteContext(req))
+      } else {
+        const token = getToken(req)
+        pending =
+          token === null || token === undefined
+            ? Promise.resolve(null)
+            : verifier.verify(token, remoteContext(req))
+      }
+    } catch (error) {
+      fail(state, error, res, next)
+      return
+    }
+    pending.then(
+      (principal) => {
+        req.principal = principal
+        next()
+      },
+      (error: unknown) => {
+        fail(state, error, res, next)
+      },
+    )
+  }
+  return Object.assign(middleware, { verifier })
+}
+
+function guard(requirement: Requirement, name: string): RequestHandler {
+  // A guard is made before any jwtAuth() it will serve; it checks each request with the errors
+  // (the realm) of the jwtAuth() that saw that request.
+  const checks = new WeakMap<State, Guard>()
+  const build = (state: State): Guard => {
+    let check = checks.get(state)
+    if (check === undefined) {
+      check = createGuard(requirement, state.verifier.errors)
+      checks.set(state, check)
+    }
+    return check
+  }
+  // A bad scope list is a start-up error, not a request-time one.
+  if (requirement.kind === 'scopes') checkScopeList(requirement.scopes, name)
+  return function trustgateGuard(req: Request, res: Response, next: NextFunction): void {
+    const state = states.get(req)
+    if (state === undefined) {
+      next(new Error(`${name}() needs app.use(jwtAuth(options)) before it`))
+      return
+    }
+    let result: void | Promise<void>
+    try {
+      result = build(state)(req.principal)
+    } catch (error) {
+      fail(state, error, res, next)
+      return
+    }
+    if (result instanceof Promise) {
+      result.then(
+        () => {
+          next()
+        },
+        (error: unknown) => {
+          fail(state, error, res, next)
+        },
+      )
+    } else {
+      next()
+    }
+  }
+}
+
+/** A route guard that requires a principal: 401 `missing_token` without one. */
+export function requireAuth(): RequestHandler {
+  return guard({ kind: 'authenticated' }, 'requireAuth')
+}
+
+/** A route guard that requires every one of `scopes`: 403 `insufficient_scope` otherwise. */
+export function requireScopes(...scopes: string[]): RequestHandler {
+  return guard({ kind: 'scopes', scopes, mode: 'all' }, 'requireScopes')
+}
+
+/** A route guard that requires at least one of `scopes`: 403 `insufficient_scope` otherwise. */
+export function requireAnyScope(...scopes: string[]): RequestHandler {
+  return guard({ kind: 'scopes', scopes, mode: 'any' }, 'requireAnyScope')
+}
+
+/**
+ * A route guard from a rule over the principal, such as a tenant or role claim; a principal the
+ * rule refuses gets 403 `insufficient_scope` with reason `forbidden`.
+ */
+export function requirePrincipal(
+  test: (principal: Principal) => boolean | Promise<boolean>,
+): RequestHandler {
+  if (typeof test !== 'function') throw new TypeError('requirePrincipal needs a function')
+  return guard({ kind: 'predicate', test }, 'requirePrincipal')
+}
+
+export type { AuthError, AuthErrorCode, AuthErrorReason, Principal } from '@trustgate/core'
