@@ -200,7 +200,7 @@ function keySource(
     return { source: new RemoteKeySource(issuer, url, timing, logger), hmac: false }
   }
   if (config.discovery !== undefined) {
-    if (config.discovery !== true) fail(`${field}.discovery`, 'must be true or left out')
+    if ((config.discovery as unknown) !== true) fail(`${field}.discovery`, 'must be true or left out')
     const url = checkUrl(issuer)
     if (typeof url === 'string') fail(`${field}.issuer`, `${url} to be used with discovery`)
     const discover = (): Promise<URL> => discoverJwksUri(issuer, timing.timeoutDuration)
@@ -254,9 +254,10 @@ export function resolveConfig(options: VerifierOptions): Config {
     fail('issuers', 'is required: at least one trusted issuer')
   }
   const issuers = new Map<string, IssuerPolicy>()
-  for (const [i, config] of options.issuers.entries()) {
+  const list: readonly IssuerConfig[] = options.issuers
+  for (const [i, config] of list.entries()) {
     const field = `issuers[${String(i)}]`
-    if (!isObject(config as unknown)) fail(field, 'must be an object')
+    if (!isObject(config)) fail(field, 'must be an object')
     const { issuer } = config
     if (typeof issuer !== 'string' || issuer === '') fail(`${field}.issuer`, 'is required: a non-empty string')
     if (issuers.has(issuer)) fail(`${field}.issuer`, 'is configured twice')

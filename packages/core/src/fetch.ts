@@ -47,7 +47,7 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
   const chunks: Uint8Array[] = []
   let total = 0
   if (response.body === null) return new Uint8Array(0)
-  const reader = response.body.getReader()
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader()
   for (;;) {
     const { done, value } = await reader.read()
     if (done) break

@@ -79,7 +79,7 @@ export interface JwksTiming {
 export interface KeySource {
   /**
    * The keys a token with this `kid` may use. Resolves to an empty list when none match (after
-   * a refetch, if the cooldown allows one); rejects with `'unavailable'` when no key set could be had.
+   * a refetch, if the cooldown allows one); rejects with {@link KeysUnavailableError} when no key set could be had.
    */
   find(kid: string | undefined, now: number): readonly VerificationKey[] | Promise<readonly VerificationKey[]>
   /** Changes whenever the set of keys is replaced by a different one. */
@@ -87,7 +87,9 @@ export interface KeySource {
 }
 
 /** Thrown by {@link KeySource.find} when an issuer's keys cannot be had and none are cached. */
-export const UNAVAILABLE = Symbol('jwks_unavailable')
+export class KeysUnavailableError extends Error {
+  override name = 'KeysUnavailableError'
+}
 
 /** A key source that never changes: configured `keys` or `secret`. */
 export class StaticKeySource implements KeySource {
@@ -159,7 +161,7 @@ export class RemoteKeySource implements KeySource {
   async #loadCold(kid: string | undefined, now: number): Promise<readonly VerificationKey[]> {
     if (this.#inflight !== undefined) await this.#inflight
     else if (this.#mayFetch(now)) await this.#refresh(now)
-    if (this.#set === undefined) throw UNAVAILABLE
+    if (this.#set === undefined) throw new KeysUnavailableError('no key set could be fetched')
     return this.#set.match(kid)
   }
 

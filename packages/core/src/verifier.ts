@@ -8,7 +8,7 @@ import { parseBearer } from './bearer.js'
 import { checkClaims, checkTyp } from './claims.js'
 import { resolveConfig, type Config, type IssuerPolicy, type VerifierOptions } from './config.js'
 import { createErrorFactory, type ErrorFactory } from './errors.js'
-import { UNAVAILABLE } from './jwks.js'
+import { KeysUnavailableError } from './jwks.js'
 import { LogSampler, MAX_LOGGED_ISS, MAX_LOGGED_PARAM, sanitize, type RequestContext } from './log.js'
 import { createPrincipal, type Principal } from './principal.js'
 import { decodeToken, type JsonObject } from './token.js'
@@ -125,7 +125,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const found = policy.keys.find(kid, nowMs)
       candidates = found instanceof Promise ? await found : found
     } catch (error) {
-      if (error === UNAVAILABLE) throw errors.jwksUnavailable()
+      if (error instanceof KeysUnavailableError) throw errors.jwksUnavailable()
       throw error
     }
     if (candidates.length === 0) throw errors.invalidToken('unknown_kid')
