@@ -33,12 +33,16 @@ export function principalKey(issuer: string, subject: string): string {
   return `${escapePart(issuer)}|${escapePart(subject)}`
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const child of Object.values(value)) deepFreeze(child)
+// Iterative, so that a deeply nested claim cannot exhaust the stack.
+function deepFreeze<T>(root: T): T {
+  const stack: unknown[] = [root]
+  for (let value = stack.pop(); value !== undefined; value = stack.pop()) {
+    if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+      Object.freeze(value)
+      stack.push(...Object.values(value))
+    }
   }
-  return value
+  return root
 }
 
 function splitScopes(value: unknown, into: Set<string>): void {
