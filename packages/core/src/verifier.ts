@@ -84,6 +84,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const now = nowMs / 1000
     const tolerance = policy.clockTolerance
     const keys = policy.keys.find(entry.kid, nowMs)
+    // A refetch it started is shared with the full path below; its outcome is not needed here.
+    if (keys instanceof Promise) keys.catch(() => undefined)
     const stillValid =
       (entry.exp === undefined || entry.exp > now - tolerance) &&
       (policy.maxTokenAge === undefined ||
@@ -97,7 +99,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   async function verify(token: string, context?: RequestContext): Promise<Principal> {
-    if (typeof token !== 'string') throw errors.invalidToken('malformed')
+    // The length cap comes before any work, the cache lookup included.
+    if (typeof token !== 'string' || token.length > maxTokenLength) {
+      throw errors.invalidToken('malformed')
+    }
     const nowMs = Date.now()
     const cached = fromCache(token, nowMs)
     if (cached !== undefined) return cached
