@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest'
+import { createPrincipal, principalKey } from '../src/principal.js'
+
+const base = { iss: 'https://issuer.test', sub: 'alice', aud: 'api', exp: 2_000_000_000 }
+
+describe('principalKey', () => {
+  it('gives different keys to ("a|b", "c") and ("a", "b|c")', () => {
+    expect(principalKey('a|b', 'c')).not.toBe(principalKey('a', 'b|c'))
+  })
+
+  it('gives different keys when backslashes and separators could be confused', () => {
+    const pairs: [string, string][] = [
+      ['a\\', '|b'],
+      ['a\\|', 'b'],
+      ['a', '\\|b'],
+      ['a\\\\', 'b'],
+      ['a', '\\\\b'],
+      ['a\\', 'b'],
+      ['a', '\\b'],
+      ['', 'a|b'],
+      ['a|b', ''],
+      ['a|', 'b'],
+      ['a', '|b'],
+    ]
+    const keys = pairs.map(([iss, sub]) => principalKey(iss, sub))
+    expect(new Set(keys).size).toBe(pairs.length)
+  })
+
+  it('is stable for the same pair', () => {
+    expect(principalKey('https://issuer.test', 'alice')).toBe(principalKey('https://issuer.test', 'alice'))
+    expect(principalKey('https://issuer.test', 'alice')).toBe('https://issuer.test|alice')
+  })
+})
+
+describe('createPrincipal', () => {
+  it('carries issuer, subject, key, audience as an array and expiresAt', () => {
+    const principal = createPrincipal({ ...base })
+    expect(principal.issuer).toBe('https://issuer.test')
+    expect(principal.subject).toBe('alice')
+    expect(principal.key).toBe(principalKey('https://issuer.test', 'alice'))
+    expect(principal.audience).toEqual(['api'])
+    expect(principal.expiresAt).toEqual(new Date(2_000_000_000_000))
+    expect(principal.scopes).toEqual([])
+  })
+
+  it('keeps an audience array as it is and leaves expiresAt undefined without exp', () => {
+    const principal = createPrincipal({ iss: 'i', sub: 's', aud: ['a', 'b'] })
+    expect(principal.audience).toEqual(['a', 'b'])
+    expect(principal.expiresAt).toBeUndefined()
+  })
+
+  it('reads scopes from the scope string, splitting on spaces and dropping empty parts', () => {
+    expect(createPrincipal({ ...base, scope: 'orders:read  orders:write ' }).scopes).toEqual([
+      'orders:read',
+      'orders:write',
+    ])
+  })
+
+  it('reads scopes from an scp array and from an scp string', () => {
+    expect(createPrincipal({ ...base, scp: ['a', 'b', 7, ''] }).scopes).toEqual(['a', 'b'])
+    expect(createPrincipal({ ...base, scp: 'a b' }).scopes).toEqual(['a', 'b'])
+  })
+
+  it('merges scope and scp without duplicates', () => {
+    expect(createPrincipal({ ...base, scope: 'a b a', scp: ['b', 'c'] }).scopes).toEqual(['a', 'b', 'c'])
+  })
+
+  it('ignores a scope claim of another type', () => {
+    expect(createPrincipal({ ...base, scope: 42, scp: { a: 1 } }).scopes).toEqual([])
+  })
+
+  it('freezes the principal, its lists and its claims deeply', () => {
+    const principal = createPrincipal({
+      ...base,
+      scope: 'a',
+      nested: { list: [{ deep: { value: 1 } }] },
+    })
+    expect(Object.isFrozen(principal)).toBe(true)
+    expect(Object.isFrozen(principal.scopes)).toBe(true)
+    expect(Object.isFrozen(principal.audience)).toBe(true)
+    expect(Object.isFrozen(principal.claims)).toBe(true)
+    const nested = principal.claims.nested as { list: { deep: { value: number } }[] }
+    expect(Object.isFrozen(nested)).toBe(true)
+    expect(Object.isFrozen(nested.list)).toBe(true)
+    expect(Object.isFrozen(nested.list[0])).toBe(true)
+    expect(Object.isFrozen(nested.list[0]?.deep)).toBe(true)
+    expect(() => {
+      ;(nested.list[0] as { deep: { value: number } }).deep.value = 2
+    }).toThrow(TypeError)
+  })
+
+  it('freezes a deeply nested payload without exhausting the stack', () => {
+    let value: Record<string, unknown> = {}
+    const root = value
+    for (let i = 0; i < 20_000; i++) {
+      const child = {}
+      value.c = child
+      value = child
+    }
+    const principal = createPrincipal({ ...base, deep: root })
+    expect(Object.isFrozen(value)).toBe(true)
+    expect(Object.isFrozen(principal.claims.deep)).toBe(true)
+  })
+})
