@@ -1,0 +1,522 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createSign, generateKeyPairSync } from 'node:crypto'
+import { createVerifier, type Verifier } from '../src/verifier.js'
+import type { JwksOptions } from '../src/config.js'
+import { FetchError, MAX_DOCUMENT_BYTES } from '../src/fetch.js'
+import { KeySet, parseJwks, RemoteKeySource, StaticKeySource } from '../src/jwks.js'
+import { importJwk, type VerificationKey } from '../src/algorithms.js'
+import { b64json, createKey, jwks, nowSeconds, sign, type TestKey } from '../../../test/helpers/keys.js'
+import { startServer, type Route, type TestServer } from '../../../test/helpers/server.js'
+import { captureLogger, type CapturedLogger } from '../../../test/helpers/log.js'
+import { expectRejection, invalidToken } from '../../../test/helpers/auth-error.js'
+
+const T = Date.UTC(2030, 0, 1)
+const UNAVAILABLE = { code: 'jwks_unavailable', reason: 'jwks_unavailable', status: 503 }
+
+let k1: TestKey
+let k2: TestKey
+let k3: TestKey
+const servers: TestServer[] = []
+
+interface Setup {
+  server: TestServer
+  iss: string
+  verifier: Verifier
+  log: CapturedLogger
+}
+
+/** A fresh issuer server with a cold verifier bound to it. The token cache is off: counts stay honest. */
+async function setup(route: Route, jwksOptions: JwksOptions = {}): Promise<Setup> {
+  const server = await startServer()
+  servers.push(server)
+  server.route('/jwks', route)
+  const log = captureLogger()
+  const verifier = createVerifier({
+    logger: log.logger,
+    tokenCache: false,
+    jwks: jwksOptions,
+    issuers: [{ issuer: server.origin, audience: 'api', jwksUri: `${server.origin}/jwks` }],
+  })
+  return { server, iss: server.origin, verifier, log }
+}
+
+function token(key: TestKey, iss: string, extra: Record<string, unknown> = {}): Promise<string> {
+  return sign(key, { iss, sub: 'alice', aud: 'api', ...extra })
+}
+
+function events(log: CapturedLogger, event: string): Record<string, unknown>[] {
+  return log.lines.filter((line) => line.event === event)
+}
+
+beforeAll(async () => {
+  ;[k1, k2, k3] = await Promise.all([createKey('ES256'), createKey('RS256'), createKey('EdDSA')])
+})
+
+afterEach(async () => {
+  vi.useRealTimers()
+  await Promise.all(servers.splice(0).map((server) => server.close()))
+})
+
+afterAll(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()))
+})
+
+describe('cold cache', () => {
+  it('makes exactly one JWKS request for 100 concurrent verify() calls', async () => {
+    const { server, iss, verifier } = await setup({ kind: 'json', body: jwks(k1, k2), delayMs: 50 })
+    const tokens = await Promise.all(Array.from({ length: 100 }, (_, i) => token(i % 2 ? k1 : k2, iss, { sub: `u${String(i)}` })))
+    const principals = await Promise.all(tokens.map((t) => verifier.verify(t)))
+    expect(principals.map((p) => p.subject)).toEqual(tokens.map((_, i) => `u${String(i)}`))
+    expect(server.hits('/jwks')).toBe(1)
+  })
+
+  it('makes no further request while the key set is fresh', async () => {
+    const { server, iss, verifier } = await setup({ kind: 'json', body: jwks(k1) })
+    for (let i = 0; i < 10; i++) await verifier.verify(await token(k1, iss, { n: i }))
+    expect(server.hits('/jwks')).toBe(1)
+  })
+
+  it('logs the loaded keys at info', async () => {
+    const { iss, verifier, log } = await setup({ kind: 'json', body: jwks(k1, k2) })
+    await verifier.verify(await token(k1, iss))
+    expect(events(log, 'jwks_updated')).toEqual([
+      expect.objectContaining({ level: 30, issuer: iss, keys: 2, added: [k1.kid, k2.kid], removed: [] }),
+    ])
+  })
+})
+
+describe('max age', () => {
+  it('serves cached keys after cacheMaxAge and refreshes in the background', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T)
+    const { server, iss, verifier, log } = await setup(
+      { kind: 'json', body: jwks(k1) },
+      { cacheMaxAge: 60_000, cooldownDuration: 1000, timeoutDuration: 300 },
+    )
+    const t1 = await token(k1, iss)
+    await verifier.verify(t1)
+    vi.setSystemTime(T + 59_999)
+    await verifier.verify(t1)
+    expect(server.hits('/jwks')).toBe(1)
+    // Stale now. The refresh hangs; the request is still answered from the cached keys.
+    server.route('/jwks', { kind: 'hang' })
+    vi.setSystemTime(T + 60_000)
+    await expect(verifier.verify(t1)).resolves.toMatchObject({ subject: 'alice' })
+    await vi.waitFor(() => expect(server.hits('/jwks')).toBe(2))
+    // The failed refresh is logged at error, and the cached keys keep serving.
+    await vi.waitFor(() => expect(events(log, 'jwks_fetch_failed')).toHaveLength(1))
+    expect(events(log, 'jwks_fetch_failed')[0]).toMatchObject({ level: 50, issuer: iss, cachedKeys: 1 })
+    await expect(verifier.verify(t1)).resolves.toBeDefined()
+  })
+
+  it('replaces the key set on refresh, so a removed key stops verifying', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T)
+    const { server, iss, verifier, log } = await setup(
+      { kind: 'json', body: jwks(k1, k2) },
+      { cacheMaxAge: 60_000, cooldownDuration: 1000 },
+    )
+    const t1 = await token(k1, iss)
+    const t2 = await token(k2, iss)
+    await verifier.verify(t1)
+    await verifier.verify(t2)
+    server.route('/jwks', { kind: 'json', body: jwks(k2) })
+    vi.setSystemTime(T + 60_000)
+    // This use finds the set stale: it is still answered, and starts the refresh.
+    await verifier.verify(t1)
+    await vi.waitFor(() =>
+      expect(events(log, 'jwks_updated').at(-1)).toMatchObject({ added: [], removed: [k1.kid], keys: 1 }),
+    )
+    await expectRejection(verifier.verify(t1), invalidToken('unknown_kid'), t1, log.raw)
+    await expect(verifier.verify(t2)).resolves.toBeDefined()
+    expect(server.hits('/jwks')).toBe(2)
+  })
+
+  it('keeps serving cached keys when a refresh answers 500, and logs it at error', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T)
+    const { server, iss, verifier, log } = await setup(
+      { kind: 'json', body: jwks(k1) },
+      { cacheMaxAge: 1000, cooldownDuration: 1000 },
+    )
+    const t1 = await token(k1, iss)
+    await verifier.verify(t1)
+    server.route('/jwks', { kind: 'json', status: 500, body: { error: 'down' } })
+    for (let i = 1; i <= 3; i++) {
+      vi.setSystemTime(T + i * 1000)
+      await expect(verifier.verify(t1)).resolves.toBeDefined()
+      await vi.waitFor(() => expect(events(log, 'jwks_fetch_failed')).toHaveLength(i))
+    }
+    expect(server.hits('/jwks')).toBe(4)
+    expect(events(log, 'jwks_fetch_failed')[0]).toMatchObject({ level: 50, error: 'unexpected HTTP status 500' })
+  })
+
+  it('does not log or count as a change a refresh that returns the same keys', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T)
+    const { server, iss, verifier, log } = await setup({ kind: 'json', body: jwks(k1) }, { cacheMaxAge: 1000, cooldownDuration: 0 })
+    const t1 = await token(k1, iss)
+    await verifier.verify(t1)
+    vi.setSystemTime(T + 1000)
+    await verifier.verify(t1)
+    await vi.waitFor(() => expect(server.hits('/jwks')).toBe(2))
+    // A token with an unknown kid waits for the refresh in flight (or runs one): after it, a
+    // refresh with the same keys has completed.
+    const unknown = await sign(k1, { iss, sub: 'alice', aud: 'api' }, { header: { kid: 'unknown' } })
+    await expectRejection(verifier.verify(unknown), invalidToken('unknown_kid'), unknown, log.raw)
+    await expect(verifier.verify(t1)).resolves.toBeDefined()
+    expect(events(log, 'jwks_fetch_failed')).toHaveLength(0)
+    expect(events(log, 'jwks_updated')).toHaveLength(1)
+  })
+})
+
+describe('unknown kid', () => {
+  it('refetches once for a new kid after the cooldown, and accepts the rotated key', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T)
+    const { server, iss, verifier, log } = await setup({ kind: 'json', body: jwks(k1) })
+    await verifier.verify(await token(k1, iss))
+    server.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
+    vi.setSystemTime(T + 30_000)
+    const rotated = await Promise.all([token(k2, iss, { n: 1 }), token(k2, iss, { n: 2 }), token(k2, iss, { n: 3 })])
+    await Promise.all(rotated.map((t) => expect(verifier.verify(t)).resolves.toBeDefined()))
+    expect(server.hits('/jwks')).toBe(2)
+    expect(events(log, 'jwks_updated').at(-1)).toMatchObject({ added: [k2.kid], removed: [] })
+    // The old key still verifies: it is still in the set.
+    await expect(verifier.verify(await token(k1, iss, { n: 4 }))).resolves.toBeDefined()
+    expect(server.hits('/jwks')).toBe(2)
+  })
+
+  it('refetches at most once per cooldown however many unknown kids arrive, per issuer', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T)
+    const a = await setup({ kind: 'json', body: jwks(k1) })
+    const b = await setup({ kind: 'json', body: jwks(k1) })
+    await a.verifier.verify(await token(k1, a.iss))
+    await b.verifier.verify(await token(k1, b.iss))
+    const spray = (iss: string, n: number, from = 0): Promise<string[]> =>
+      Promise.all(Array.from({ length: n }, (_, i) => sign(k3, { iss, sub: 'x', aud: 'api' }, { header: { kid: `made-up-${String(from + i)}` } })))
+
+    // Within the cooldown of the first load: no refetch at all.
+    vi.setSystemTime(T + 1000)
+    for (const t of await spray(a.iss, 50)) {
+      await expectRejection(a.verifier.verify(t), invalidToken('unknown_kid'), t, a.log.raw)
+    }
+    expect(a.server.hits('/jwks')).toBe(1)
+
+    // After it: one refetch, shared by a concurrent burst and by the sequential tokens after it.
+    vi.setSystemTime(T + 30_000)
+    const burst = await spray(a.iss, 200, 100)
+    const results = await Promise.allSettled(burst.map((t) => a.verifier.verify(t)))
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as { reason: string }).reason === 'unknown_kid')).toBe(true)
+    for (const t of await spray(a.iss, 50, 400)) await a.verifier.verify(t).catch(() => undefined)
+    vi.setSystemTime(T + 59_999)
+    for (const t of await spray(a.iss, 50, 500)) await a.verifier.verify(t).catch(() => undefined)
+    expect(a.server.hits('/jwks')).toBe(2)
+
+    // The cooldown is issuer A's own: issuer B, rotated meanwhile, still refetches and accepts.
+    b.server.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
+    await expect(b.verifier.verify(await token(k2, b.iss))).resolves.toBeDefined()
+    expect(b.server.hits('/jwks')).toBe(2)
+
+    // The next cooldown period allows the next refetch.
+    vi.setSystemTime(T + 60_000)
+    for (const t of await spray(a.iss, 20, 600)) await a.verifier.verify(t).catch(() => undefined)
+    expect(a.server.hits('/jwks')).toBe(3)
+  })
+
+  it('gives the cooldown to each issuer of one verifier', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T)
+    const one = await startServer()
+    const two = await startServer()
+    servers.push(one, two)
+    one.route('/jwks', { kind: 'json', body: jwks(k1) })
+    two.route('/jwks', { kind: 'json', body: jwks(k1) })
+    const verifier = createVerifier({
+      logger: captureLogger().logger,
+      tokenCache: false,
+      issuers: [
+        { issuer: one.origin, audience: 'api', jwksUri: `${one.origin}/jwks` },
+        { issuer: two.origin, audience: 'api', jwksUri: `${two.origin}/jwks` },
+      ],
+    })
+    vi.setSystemTime(T)
+    await verifier.verify(await token(k1, one.origin))
+    vi.setSystemTime(T + 30_000)
+    // One's spray uses up one's cooldown...
+    const t = await sign(k3, { iss: one.origin, sub: 'x', aud: 'api' }, { header: { kid: 'made-up' } })
+    await verifier.verify(t).catch(() => undefined)
+    expect(one.hits('/jwks')).toBe(2)
+    // ...and two, never fetched, still loads at once, and refetches for its rotation later.
+    await verifier.verify(await token(k1, two.origin))
+    two.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
+    vi.setSystemTime(T + 60_000)
+    await expect(verifier.verify(await token(k2, two.origin))).resolves.toBeDefined()
+    expect(two.hits('/jwks')).toBe(2)
+  })
+})
+
+describe('outage', () => {
+  it('answers 503 jwks_unavailable without keys, asks again only after the cooldown, and recovers', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T)
+    const { server, iss, verifier, log } = await setup({ kind: 'json', status: 500, body: {} })
+    const t1 = await token(k1, iss)
+    const error = await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    expect(error.toJSON()).toEqual({ error: 'jwks_unavailable', error_description: error.message })
+    expect(events(log, 'jwks_fetch_failed')).toEqual([
+      expect.objectContaining({ level: 50, issuer: iss, jwksUri: `${iss}/jwks`, cachedKeys: 0 }),
+    ])
+    // An outage does not cost one request per token.
+    vi.setSystemTime(T + 1000)
+    for (let i = 0; i < 20; i++) await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    server.route('/jwks', { kind: 'json', body: jwks(k1) })
+    vi.setSystemTime(T + 29_999)
+    await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    expect(server.hits('/jwks')).toBe(1)
+    // The first attempt after the cooldown tries again: the verifier recovers without a restart.
+    vi.setSystemTime(T + 30_000)
+    await expect(verifier.verify(t1)).resolves.toMatchObject({ subject: 'alice' })
+    expect(server.hits('/jwks')).toBe(2)
+  })
+
+  it('shares one failed fetch among concurrent callers', async () => {
+    const { server, iss, verifier } = await setup({ kind: 'json', status: 503, body: {}, delayMs: 50 })
+    const t1 = await token(k1, iss)
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => verifier.verify(t1)))
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'jwks_unavailable')).toBe(true)
+    expect(server.hits('/jwks')).toBe(1)
+  })
+})
+
+describe('failed fetches', () => {
+  const huge = Buffer.alloc(MAX_DOCUMENT_BYTES + 1, 0x20)
+  const cases: [string, () => Route, RegExp][] = [
+    ['a JSON body that is not a JWK Set', () => ({ kind: 'json', body: { foo: 1 } }), /not a JWK Set/],
+    ['a keys member that is not an array', () => ({ kind: 'json', body: { keys: {} } }), /not a JWK Set/],
+    ['a JWK Set without keys', () => ({ kind: 'json', body: { keys: [] } }), /no usable key/],
+    ['a body that is not JSON', () => ({ kind: 'raw', body: '<!doctype html><p>login</p>', contentType: 'text/html' }), /not JSON/],
+    ['a body over 1 MiB with content-length', () => ({ kind: 'raw', body: huge }), /larger than/],
+    [
+      'a chunked body over 1 MiB without content-length',
+      () => ({
+        kind: 'handler',
+        handle: (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.write('{"keys":[')
+          const chunk = Buffer.alloc(256 * 1024, 0x20)
+          let sent = 0
+          const pump = (): void => {
+            while (sent < 8 && !res.destroyed) {
+              sent++
+              if (!res.write(chunk)) return void res.once('drain', pump)
+            }
+            res.end(']}')
+          }
+          pump()
+        },
+      }),
+      /larger than/,
+    ],
+    ['a response slower than timeoutDuration', () => ({ kind: 'json', body: { keys: [] }, delayMs: 3000 }), /within 200 ms/],
+    ['a 500', () => ({ kind: 'json', status: 500, body: jwks(k1) }), /status 500/],
+    ['a 404', () => ({ kind: 'raw', status: 404, body: '' }), /status 404/],
+    ['a dropped connection', () => ({ kind: 'destroy' }), /request failed/],
+  ]
+
+  for (const [what, route, message] of cases) {
+    it(`answers 503 jwks_unavailable for ${what}, and logs why at error`, async () => {
+      const { server, iss, verifier, log } = await setup(route(), { timeoutDuration: 200 })
+      const t1 = await token(k1, iss)
+      await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+      expect(server.hits('/jwks')).toBe(1)
+      const [failure] = events(log, 'jwks_fetch_failed')
+      expect(failure).toMatchObject({ level: 50, issuer: iss })
+      expect(failure?.error).toMatch(message)
+    })
+  }
+
+  it('does not follow a redirect: the redirect target gets no request', async () => {
+    const target = await startServer()
+    servers.push(target)
+    target.route('/jwks', { kind: 'json', body: jwks(k1) })
+    const { server, iss, verifier, log } = await setup({ kind: 'redirect', location: `${target.origin}/jwks` })
+    const t1 = await token(k1, iss)
+    await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    expect(server.hits('/jwks')).toBe(1)
+    expect(target.hits()).toBe(0)
+    expect(events(log, 'jwks_fetch_failed')[0]?.error).toMatch(/status 302/)
+  })
+})
+
+describe('unusable keys in a JWK Set', () => {
+  it('skips them with a warning and uses the others', async () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 })
+    const weakJwk = { ...weak.publicKey.export({ format: 'jwk' }), kid: 'weak', alg: 'RS256', use: 'sig' }
+    const encKey = await createKey('RS256')
+    const body = {
+      keys: [
+        { kty: 'oct', k: Buffer.from('s'.repeat(32)).toString('base64url'), kid: 'hmac' },
+        { ...encKey.jwk, use: 'enc' },
+        weakJwk,
+        { ...k3.jwk, crv: 'X448', kid: 'x448' },
+        'not a key',
+        k1.jwk,
+      ],
+    }
+    const { iss, verifier, log } = await setup({ kind: 'json', body })
+    await expect(verifier.verify(await token(k1, iss))).resolves.toBeDefined()
+    expect(events(log, 'jwks_keys_skipped')).toEqual([
+      expect.objectContaining({
+        level: 40,
+        issuer: iss,
+        skipped: { symmetric_key: 1, not_for_signatures: 1, weak_rsa_key: 1, unsupported_curve: 1, not_an_object: 1 },
+      }),
+    ])
+    // A token signed by the weak RSA key, properly, is still refused: that key was never loaded.
+    const header = b64json({ alg: 'RS256', kid: 'weak' })
+    const payload = b64json({ iss, sub: 'alice', aud: 'api', exp: nowSeconds() + 60 })
+    const signature = createSign('RSA-SHA256').update(`${header}.${payload}`).sign(weak.privateKey).toString('base64url')
+    const weakToken = `${header}.${payload}.${signature}`
+    await expectRejection(verifier.verify(weakToken), invalidToken('unknown_kid'), weakToken, log.raw)
+    const encToken = await token(encKey, iss)
+    await expectRejection(verifier.verify(encToken), invalidToken('unknown_kid'), encToken, log.raw)
+  })
+
+  it('treats a set of only unusable keys as a failed fetch', async () => {
+    const { iss, verifier, log } = await setup({ kind: 'json', body: { keys: [{ kty: 'oct', k: 'AAAA' }] } })
+    const t1 = await token(k1, iss)
+    await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+  })
+})
+
+describe('discovery', () => {
+  async function discoveryIssuer(metadata: (origin: string) => unknown): Promise<Setup> {
+    const server = await startServer()
+    servers.push(server)
+    server.route('/.well-known/openid-configuration', { kind: 'json', body: metadata(server.origin) })
+    server.route('/keys', { kind: 'json', body: jwks(k1) })
+    const log = captureLogger()
+    const verifier = createVerifier({
+      logger: log.logger,
+      tokenCache: false,
+      issuers: [{ issuer: server.origin, audience: 'api', discovery: true }],
+    })
+    return { server, iss: server.origin, verifier, log }
+  }
+
+  it('fetches the metadata once and the jwks_uri it names', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T)
+    const { server, iss, verifier } = await discoveryIssuer((origin) => ({ issuer: origin, jwks_uri: `${origin}/keys` }))
+    const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => token(k1, iss, { n: i })))
+    await Promise.all(tokens.map((t) => verifier.verify(t)))
+    expect(server.hits('/.well-known/openid-configuration')).toBe(1)
+    expect(server.hits('/keys')).toBe(1)
+    // A rotation refetches the keys, not the metadata.
+    server.route('/keys', { kind: 'json', body: jwks(k1, k2) })
+    vi.setSystemTime(T + 30_000)
+    await expect(verifier.verify(await token(k2, iss))).resolves.toBeDefined()
+    expect(server.hits('/keys')).toBe(2)
+    expect(server.hits('/.well-known/openid-configuration')).toBe(1)
+  })
+
+  it('fails when the metadata names another issuer, without fetching its jwks_uri', async () => {
+    const { server, iss, verifier, log } = await discoveryIssuer((origin) => ({
+      issuer: `${origin}/`,
+      jwks_uri: `${origin}/keys`,
+    }))
+    const t1 = await token(k1, iss)
+    await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    expect(server.hits('/keys')).toBe(0)
+    expect(events(log, 'jwks_fetch_failed')[0]?.error).toMatch(/another issuer/)
+  })
+
+  it('fails when the jwks_uri is http: to a non-loopback host', async () => {
+    const { server, iss, verifier, log } = await discoveryIssuer((origin) => ({
+      issuer: origin,
+      jwks_uri: 'http://keys.example/jwks',
+    }))
+    const t1 = await token(k1, iss)
+    await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    expect(server.hits('/keys')).toBe(0)
+    expect(events(log, 'jwks_fetch_failed')[0]?.error).toMatch(/https/)
+  })
+
+  it('accepts an http: jwks_uri on a loopback host', async () => {
+    const { iss, verifier } = await discoveryIssuer((origin) => ({
+      issuer: origin,
+      jwks_uri: `${origin.replace('127.0.0.1', 'localhost')}/keys`,
+    }))
+    await expect(verifier.verify(await token(k1, iss))).resolves.toBeDefined()
+  })
+
+  it('tries the discovery again after a failure and the cooldown', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T)
+    const { server, iss, verifier, log } = await discoveryIssuer(() => ({ nope: true }))
+    const t1 = await token(k1, iss)
+    await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    server.route('/.well-known/openid-configuration', { kind: 'json', body: { issuer: iss, jwks_uri: `${iss}/keys` } })
+    vi.setSystemTime(T + 30_000)
+    await expect(verifier.verify(t1)).resolves.toBeDefined()
+    expect(server.hits('/.well-known/openid-configuration')).toBe(2)
+  })
+})
+
+describe('key sets', () => {
+  function key(jwk: object): VerificationKey {
+    return importJwk(jwk) as VerificationKey
+  }
+
+  it('match keys by kid, or all of them without one', () => {
+    const set = new KeySet([key(k1.jwk), key(k2.jwk), key({ ...k3.jwk, kid: undefined })])
+    expect(set.match(k1.kid).map((k) => k.kid)).toEqual([k1.kid])
+    expect(set.match('other')).toEqual([])
+    expect(set.match(undefined)).toHaveLength(3)
+    expect(set.kids()).toEqual([k1.kid, k2.kid])
+  })
+
+  it('keep several keys under one kid', () => {
+    const set = new KeySet([key(k1.jwk), key({ ...k2.jwk, kid: k1.kid })])
+    expect(set.match(k1.kid)).toHaveLength(2)
+  })
+
+  it('tell whether two sets hold the same keys', () => {
+    const a = new KeySet([key(k1.jwk), key(k2.jwk)])
+    expect(a.sameAs(new KeySet([key(k2.jwk), key(k1.jwk)]))).toBe(true)
+    expect(a.sameAs(new KeySet([key(k1.jwk)]))).toBe(false)
+    expect(a.sameAs(new KeySet([key(k1.jwk), key(k3.jwk)]))).toBe(false)
+  })
+
+  it('parse a JWK Set document, counting the skipped keys', () => {
+    const parsed = parseJwks({ keys: [k1.jwk, { kty: 'oct', k: 'AA' }, { kty: 'oct', k: 'BB' }] })
+    expect(parsed.set.keys).toHaveLength(1)
+    expect(Object.fromEntries(parsed.skipped)).toEqual({ symmetric_key: 2 })
+    expect(() => parseJwks([])).toThrow(FetchError)
+    expect(() => parseJwks(null)).toThrow(FetchError)
+  })
+
+  it('count generations: static sources never change, remote ones on each new set', async () => {
+    expect(new StaticKeySource(new KeySet([key(k1.jwk)])).generation).toBe(0)
+    const server = await startServer()
+    servers.push(server)
+    server.route('/jwks', { kind: 'json', body: jwks(k1) })
+    const source = new RemoteKeySource(
+      'issuer',
+      new URL(`${server.origin}/jwks`),
+      { cacheMaxAge: 0, cooldownDuration: 0, timeoutDuration: 1000 },
+      captureLogger().logger,
+    )
+    expect(source.generation).toBe(0)
+    await source.find(k1.kid, Date.now())
+    expect(source.generation).toBe(1)
+    // Same keys again: no new generation.
+    await source.find('unknown', Date.now())
+    expect(source.generation).toBe(1)
+    server.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
+    await expect(source.find(k2.kid, Date.now())).resolves.toHaveLength(1)
+    expect(source.generation).toBe(2)
+  })
+})
