@@ -1,0 +1,34 @@
+/**
+ * Runs the Express example on its own: `node examples/express/server.js`.
+ * With ISSUER unset it starts a local OpenID provider in the same process and prints a token.
+ */
+import { API_AUDIENCE, startProvider } from '../provider.js'
+import { buildApp } from './app.js'
+
+const port = Number(process.env.PORT ?? 3001)
+const provider = process.env.ISSUER === undefined ? await startProvider() : undefined
+const issuer = process.env.ISSUER ?? /** @type {NonNullable<typeof provider>} */ (provider).issuer
+
+const app = buildApp({
+  auth: {
+    // discovery: jwks_uri comes from <issuer>/.well-known/openid-configuration.
+    issuers: [{ issuer, audience: process.env.AUDIENCE ?? API_AUDIENCE, discovery: true, typ: 'at+jwt' }],
+  },
+})
+const server = app.listen(port, '127.0.0.1', () => {
+  console.log(`listening on http://127.0.0.1:${String(port)}`)
+})
+
+if (provider !== undefined) {
+  const token = await provider.token('orders-service')
+  console.log(`issuer ${issuer} (in-process, for trying the API out)`)
+  console.log(`curl -H "Authorization: Bearer ${token}" http://127.0.0.1:${String(port)}/orders`)
+}
+
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+  process.once(signal, () => {
+    server.close()
+    server.closeAllConnections()
+    void provider?.stop()
+  })
+}

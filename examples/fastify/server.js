@@ -1,0 +1,30 @@
+/**
+ * Runs the Fastify example on its own: `node examples/fastify/server.js`.
+ * With ISSUER unset it starts a local OpenID provider in the same process and prints a token.
+ */
+import { API_AUDIENCE, startProvider } from '../provider.js'
+import { buildApp } from './app.js'
+
+const port = Number(process.env.PORT ?? 3000)
+const provider = process.env.ISSUER === undefined ? await startProvider() : undefined
+const issuer = process.env.ISSUER ?? /** @type {NonNullable<typeof provider>} */ (provider).issuer
+
+const app = await buildApp({
+  auth: {
+    // discovery: jwks_uri comes from <issuer>/.well-known/openid-configuration.
+    issuers: [{ issuer, audience: process.env.AUDIENCE ?? API_AUDIENCE, discovery: true, typ: 'at+jwt' }],
+  },
+})
+await app.listen({ port, host: '127.0.0.1' })
+
+if (provider !== undefined) {
+  const token = await provider.token('orders-service')
+  console.log(`issuer ${issuer} (in-process, for trying the API out)`)
+  console.log(`curl -H "Authorization: Bearer ${token}" http://127.0.0.1:${String(port)}/orders`)
+}
+
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+  process.once(signal, () => {
+    void app.close().then(() => provider?.stop())
+  })
+}
