@@ -36,7 +36,11 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /** Asserts that nothing the client or the logs can see contains `token`. */
-export function expectNoLeak(token: string, error: AuthErrorShape, logLines: readonly string[] = []): void {
+export function expectNoLeak(
+  token: string,
+  error: AuthErrorShape,
+  logLines: readonly string[] = [],
+): void {
   // The signature alone is enough to replay nothing, but it is the part unique to this token.
   // (Strings under 8 characters, like a test's 'abc', occur by chance in any text: skip them.)
   const secrets = [token, token.split('.')[2] ?? token].filter((s) => s.length >= 8)

@@ -13,7 +13,13 @@ import {
   type Algorithm,
   type VerificationKey,
 } from '../src/algorithms.js'
-import { createKey, sign, signHmac, type AsymmetricAlg, type TestKey } from '../../../test/helpers/keys.js'
+import {
+  createKey,
+  sign,
+  signHmac,
+  type AsymmetricAlg,
+  type TestKey,
+} from '../../../test/helpers/keys.js'
 
 function imported(key: TestKey): VerificationKey {
   const result = importJwk(key.jwk)
@@ -42,7 +48,18 @@ describe('algorithm names', () => {
 })
 
 describe('signature verification with real keys', () => {
-  const algs: AsymmetricAlg[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
+  const algs: AsymmetricAlg[] = [
+    'RS256',
+    'RS384',
+    'RS512',
+    'PS256',
+    'PS384',
+    'PS512',
+    'ES256',
+    'ES384',
+    'ES512',
+    'EdDSA',
+  ]
   const keys = new Map<AsymmetricAlg, TestKey>()
 
   beforeAll(async () => {
@@ -79,7 +96,9 @@ describe('signature verification with real keys', () => {
     const key = keys.get('ES256') as TestKey
     const token = await sign(key, { sub: 'a' })
     const { input } = parts(token)
-    const der = createSign('sha256').update(input).sign(key.privateKey as never)
+    const der = createSign('sha256')
+      .update(input)
+      .sign(key.privateKey as never)
     expect(der.length).not.toBe(64)
     expect(verifySignature('ES256', imported(key), input, der)).toBe(false)
   })
@@ -195,6 +214,8 @@ describe('importJwk', () => {
     const other = await createKey('RS256')
     expect(imported(rsa).id).toBe(imported(rsa).id)
     expect(imported(rsa).id).not.toBe(imported(other).id)
-    expect(imported(rsa).id).not.toBe((importJwk({ ...rsa.jwk, kid: 'renamed' }) as VerificationKey).id)
+    expect(imported(rsa).id).not.toBe(
+      (importJwk({ ...rsa.jwk, kid: 'renamed' }) as VerificationKey).id,
+    )
   })
 })

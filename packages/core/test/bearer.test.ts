@@ -80,12 +80,18 @@ describe('parseBearer', () => {
 describe('authorizationValues', () => {
   it('picks every Authorization header of rawHeaders, whatever the case of its name', () => {
     const raw = [
-      'Host', 'api.test',
-      'authorization', 'Bearer one',
-      'Accept', '*/*',
-      'AUTHORIZATION', 'Bearer two',
-      'Authorization', 'Basic three',
-      'X-Authorization', 'Bearer four',
+      'Host',
+      'api.test',
+      'authorization',
+      'Bearer one',
+      'Accept',
+      '*/*',
+      'AUTHORIZATION',
+      'Bearer two',
+      'Authorization',
+      'Basic three',
+      'X-Authorization',
+      'Bearer four',
     ]
     expect(authorizationValues(raw)).toEqual(['Bearer one', 'Bearer two', 'Basic three'])
   })

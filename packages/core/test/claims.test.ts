@@ -24,8 +24,12 @@ describe('checkClaims', () => {
   })
 
   it('honours a per-issuer clockTolerance', () => {
-    expect(checkClaims({ ...good, exp: NOW - 30 }, { ...rules, clockTolerance: 60 }, NOW)).toBeUndefined()
-    expect(checkClaims({ ...good, exp: NOW - 1 }, { ...rules, clockTolerance: 0 }, NOW)).toBe('expired')
+    expect(
+      checkClaims({ ...good, exp: NOW - 30 }, { ...rules, clockTolerance: 60 }, NOW),
+    ).toBeUndefined()
+    expect(checkClaims({ ...good, exp: NOW - 1 }, { ...rules, clockTolerance: 0 }, NOW)).toBe(
+      'expired',
+    )
     expect(checkClaims({ ...good, exp: NOW }, { ...rules, clockTolerance: 0 }, NOW)).toBe('expired')
   })
 

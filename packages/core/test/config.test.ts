@@ -23,7 +23,10 @@ const jwksIssuer: IssuerConfig = {
 }
 
 /** Builds a verifier with the given issuers and options; the test expects it to throw. */
-function build(issuers: unknown[], options: Partial<Record<keyof VerifierOptions, unknown>> = {}): () => unknown {
+function build(
+  issuers: unknown[],
+  options: Partial<Record<keyof VerifierOptions, unknown>> = {},
+): () => unknown {
   return () => createVerifier({ logger, ...options, issuers } as unknown as VerifierOptions)
 }
 
@@ -42,12 +45,17 @@ describe('createVerifier configuration errors', () => {
   })
 
   it('throws for an issuer configured twice, naming the second', () => {
-    expect(build([jwksIssuer, { ...jwksIssuer }])).toThrow(/issuers\[1\]\.issuer is configured twice/)
+    expect(build([jwksIssuer, { ...jwksIssuer }])).toThrow(
+      /issuers\[1\]\.issuer is configured twice/,
+    )
   })
 
   it('treats issuers that differ in case as different issuers', () => {
     expect(() =>
-      createVerifier({ logger, issuers: [jwksIssuer, { ...jwksIssuer, issuer: 'https://IDP.example' }] }),
+      createVerifier({
+        logger,
+        issuers: [jwksIssuer, { ...jwksIssuer, issuer: 'https://IDP.example' }],
+      }),
     ).not.toThrow()
   })
 
@@ -71,11 +79,17 @@ describe('createVerifier configuration errors', () => {
   })
 
   it('throws for two key sources, naming them', () => {
-    expect(build([{ ...jwksIssuer, secret: SECRET }])).toThrow(/issuers\[0\] has jwksUri and secret/)
-    expect(build([{ ...jwksIssuer, discovery: true }])).toThrow(/issuers\[0\] has jwksUri and discovery/)
-    expect(build([{ issuer: 'https://idp.example', audience: 'api', keys: { keys: [] }, secret: SECRET }])).toThrow(
-      /exactly one key source/,
+    expect(build([{ ...jwksIssuer, secret: SECRET }])).toThrow(
+      /issuers\[0\] has jwksUri and secret/,
     )
+    expect(build([{ ...jwksIssuer, discovery: true }])).toThrow(
+      /issuers\[0\] has jwksUri and discovery/,
+    )
+    expect(
+      build([
+        { issuer: 'https://idp.example', audience: 'api', keys: { keys: [] }, secret: SECRET },
+      ]),
+    ).toThrow(/exactly one key source/)
   })
 
   it('throws for none in algorithms, in any case', () => {
@@ -87,8 +101,12 @@ describe('createVerifier configuration errors', () => {
   })
 
   it('throws for an unknown algorithm or an empty list', () => {
-    expect(build([{ ...jwksIssuer, algorithms: ['RS1'] }])).toThrow(/issuers\[0\]\.algorithms\[0\] is not a supported/)
-    expect(build([{ ...jwksIssuer, algorithms: [] }])).toThrow(/issuers\[0\]\.algorithms must be a non-empty array/)
+    expect(build([{ ...jwksIssuer, algorithms: ['RS1'] }])).toThrow(
+      /issuers\[0\]\.algorithms\[0\] is not a supported/,
+    )
+    expect(build([{ ...jwksIssuer, algorithms: [] }])).toThrow(
+      /issuers\[0\]\.algorithms must be a non-empty array/,
+    )
     expect(build([{ ...jwksIssuer, algorithms: 'RS256' }])).toThrow(/issuers\[0\]\.algorithms/)
   })
 
@@ -99,25 +117,46 @@ describe('createVerifier configuration errors', () => {
   })
 
   it('throws for a secret with asymmetric algorithms', () => {
-    expect(build([{ issuer: 'https://legacy.example', audience: 'api', secret: SECRET, algorithms: ['RS256'] }])).toThrow(
-      /issuers\[0\]\.algorithms\[0\] is not an HMAC algorithm/,
-    )
+    expect(
+      build([
+        {
+          issuer: 'https://legacy.example',
+          audience: 'api',
+          secret: SECRET,
+          algorithms: ['RS256'],
+        },
+      ]),
+    ).toThrow(/issuers\[0\]\.algorithms\[0\] is not an HMAC algorithm/)
   })
 
   it('throws for a secret under 32 bytes, counting bytes and not characters', () => {
     const base = { issuer: 'https://legacy.example', audience: 'api' }
-    expect(build([{ ...base, secret: 's'.repeat(31) }])).toThrow(/issuers\[0\]\.secret must be at least 32 bytes/)
+    expect(build([{ ...base, secret: 's'.repeat(31) }])).toThrow(
+      /issuers\[0\]\.secret must be at least 32 bytes/,
+    )
     expect(build([{ ...base, secret: new Uint8Array(31) }])).toThrow(/issuers\[0\]\.secret/)
-    expect(build([{ ...base, secret: 42 }])).toThrow(/issuers\[0\]\.secret must be a string or a Uint8Array/)
+    expect(build([{ ...base, secret: 42 }])).toThrow(
+      /issuers\[0\]\.secret must be a string or a Uint8Array/,
+    )
     // 16 two-byte characters are 32 bytes.
-    expect(() => createVerifier({ logger, issuers: [{ ...base, secret: 'é'.repeat(16) }] })).not.toThrow()
-    expect(() => createVerifier({ logger, issuers: [{ ...base, secret: new Uint8Array(32) }] })).not.toThrow()
+    expect(() =>
+      createVerifier({ logger, issuers: [{ ...base, secret: 'é'.repeat(16) }] }),
+    ).not.toThrow()
+    expect(() =>
+      createVerifier({ logger, issuers: [{ ...base, secret: new Uint8Array(32) }] }),
+    ).not.toThrow()
   })
 
   it('throws for an http: URL to a non-loopback host, and accepts http: on loopback', () => {
-    expect(build([{ ...jwksIssuer, jwksUri: 'http://idp.example/jwks' }])).toThrow(/issuers\[0\]\.jwksUri must use https/)
-    expect(build([{ ...jwksIssuer, jwksUri: new URL('http://10.0.0.1/jwks') }])).toThrow(/issuers\[0\]\.jwksUri/)
-    expect(build([{ ...jwksIssuer, jwksUri: 'jwks.json' }])).toThrow(/issuers\[0\]\.jwksUri must be an absolute URL/)
+    expect(build([{ ...jwksIssuer, jwksUri: 'http://idp.example/jwks' }])).toThrow(
+      /issuers\[0\]\.jwksUri must use https/,
+    )
+    expect(build([{ ...jwksIssuer, jwksUri: new URL('http://10.0.0.1/jwks') }])).toThrow(
+      /issuers\[0\]\.jwksUri/,
+    )
+    expect(build([{ ...jwksIssuer, jwksUri: 'jwks.json' }])).toThrow(
+      /issuers\[0\]\.jwksUri must be an absolute URL/,
+    )
     expect(build([{ issuer: 'http://idp.example', audience: 'api', discovery: true }])).toThrow(
       /issuers\[0\]\.issuer must use https/,
     )
@@ -142,7 +181,9 @@ describe('createVerifier configuration errors', () => {
   it('throws for static keys that are not a usable JWK Set', async () => {
     const base = { issuer: 'https://idp.example', audience: 'api' }
     expect(build([{ ...base, keys: [] }])).toThrow(/issuers\[0\]\.keys must be a JWK Set/)
-    expect(build([{ ...base, keys: { keys: [] } }])).toThrow(/issuers\[0\]\.keys must hold at least one key/)
+    expect(build([{ ...base, keys: { keys: [] } }])).toThrow(
+      /issuers\[0\]\.keys must hold at least one key/,
+    )
     expect(build([{ ...base, keys: { keys: [{ kty: 'oct', k: 'AAAA' }] } }])).toThrow(
       /issuers\[0\]\.keys\.keys\[0\] cannot be used: symmetric_key/,
     )
@@ -151,9 +192,9 @@ describe('createVerifier configuration errors', () => {
   it('throws for a static RSA key shorter than 2048 bits', () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
     const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'weak' }
-    expect(build([{ issuer: 'https://idp.example', audience: 'api', keys: { keys: [jwk] } }])).toThrow(
-      /issuers\[0\]\.keys\.keys\[0\] cannot be used: weak_rsa_key/,
-    )
+    expect(
+      build([{ issuer: 'https://idp.example', audience: 'api', keys: { keys: [jwk] } }]),
+    ).toThrow(/issuers\[0\]\.keys\.keys\[0\] cannot be used: weak_rsa_key/)
   })
 
   it('throws for bad durations, naming the field', () => {
@@ -164,7 +205,9 @@ describe('createVerifier configuration errors', () => {
     expect(build(issuers, { maxTokenLength: 0 })).toThrow(/^maxTokenLength/)
     expect(build(issuers, { maxTokenLength: 1.5 })).toThrow(/^maxTokenLength/)
     expect(build(issuers, { jwks: { cacheMaxAge: -1 } })).toThrow(/^jwks\.cacheMaxAge/)
-    expect(build(issuers, { jwks: { cooldownDuration: Infinity } })).toThrow(/^jwks\.cooldownDuration/)
+    expect(build(issuers, { jwks: { cooldownDuration: Infinity } })).toThrow(
+      /^jwks\.cooldownDuration/,
+    )
     expect(build(issuers, { jwks: { timeoutDuration: 0 } })).toThrow(/^jwks\.timeoutDuration/)
     expect(build(issuers, { jwks: 5 })).toThrow(/^jwks must be an object/)
     expect(build([{ ...jwksIssuer, clockTolerance: -5 }])).toThrow(/issuers\[0\]\.clockTolerance/)
@@ -172,7 +215,9 @@ describe('createVerifier configuration errors', () => {
   })
 
   it('throws for other bad per-issuer rules', () => {
-    expect(build([{ ...jwksIssuer, requireExp: 'no' }])).toThrow(/issuers\[0\]\.requireExp must be a boolean/)
+    expect(build([{ ...jwksIssuer, requireExp: 'no' }])).toThrow(
+      /issuers\[0\]\.requireExp must be a boolean/,
+    )
     expect(build([{ ...jwksIssuer, typ: '' }])).toThrow(/issuers\[0\]\.typ/)
   })
 
@@ -194,7 +239,9 @@ describe('createVerifier configuration errors', () => {
 
   it('throws for no key source before touching the network: nothing to fetch at start-up', () => {
     // A valid jwksUri on an unreachable host builds fine: keys are fetched on first need only.
-    expect(() => createVerifier({ logger, issuers: [{ ...jwksIssuer, jwksUri: 'https://idp.invalid/jwks' }] })).not.toThrow()
+    expect(() =>
+      createVerifier({ logger, issuers: [{ ...jwksIssuer, jwksUri: 'https://idp.invalid/jwks' }] }),
+    ).not.toThrow()
   })
 })
 
@@ -212,7 +259,16 @@ describe('resolveConfig', () => {
     expect(policy?.clockTolerance).toBe(5)
     expect(policy?.requireExp).toBe(true)
     expect([...(policy?.algorithms ?? [])]).toEqual([
-      'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+      'RS256',
+      'RS384',
+      'RS512',
+      'PS256',
+      'PS384',
+      'PS512',
+      'ES256',
+      'ES384',
+      'ES512',
+      'EdDSA',
     ])
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(policy)).toBe(true)
@@ -224,7 +280,15 @@ describe('resolveConfig', () => {
       clockTolerance: 10,
       issuers: [
         { issuer: 'a', audience: ['x', 'y'], secret: SECRET },
-        { issuer: 'b', audience: 'x', secret: SECRET, clockTolerance: 0, requireExp: false, maxTokenAge: 60, typ: 'application/AT+JWT' },
+        {
+          issuer: 'b',
+          audience: 'x',
+          secret: SECRET,
+          clockTolerance: 0,
+          requireExp: false,
+          maxTokenAge: 60,
+          typ: 'application/AT+JWT',
+        },
       ],
     })
     const a = config.issuers.get('a')
@@ -232,7 +296,12 @@ describe('resolveConfig', () => {
     expect([...(a?.algorithms ?? [])]).toEqual(['HS256', 'HS384', 'HS512'])
     expect([...(a?.audiences ?? [])]).toEqual(['x', 'y'])
     expect(a?.clockTolerance).toBe(10)
-    expect(b).toMatchObject({ clockTolerance: 0, requireExp: false, maxTokenAge: 60, typ: 'at+jwt' })
+    expect(b).toMatchObject({
+      clockTolerance: 0,
+      requireExp: false,
+      maxTokenAge: 60,
+      typ: 'at+jwt',
+    })
   })
 
   it('keys the issuers by their exact string', () => {
@@ -243,7 +312,9 @@ describe('resolveConfig', () => {
   })
 
   it('turns the token cache off with false', () => {
-    expect(resolveConfig({ logger, issuers: [jwksIssuer], tokenCache: false }).tokenCacheMax).toBe(0)
+    expect(resolveConfig({ logger, issuers: [jwksIssuer], tokenCache: false }).tokenCacheMax).toBe(
+      0,
+    )
   })
 })
 

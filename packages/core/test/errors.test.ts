@@ -80,16 +80,27 @@ describe('AuthError', () => {
 
   it('answers insufficient_scope with 403 and the required scopes in the challenge', () => {
     const error = errors.insufficientScope(['orders:read', 'orders:write'])
-    expect([error.code, error.reason, error.status]).toEqual(['insufficient_scope', 'insufficient_scope', 403])
+    expect([error.code, error.reason, error.status]).toEqual([
+      'insufficient_scope',
+      'insufficient_scope',
+      403,
+    ])
     expect(error.headers['WWW-Authenticate']).toBe(
       `Bearer realm="api", error="insufficient_scope", error_description="${error.message}", scope="orders:read orders:write"`,
     )
-    expect(error.toJSON()).toEqual({ error: 'insufficient_scope', error_description: error.message })
+    expect(error.toJSON()).toEqual({
+      error: 'insufficient_scope',
+      error_description: error.message,
+    })
   })
 
   it('leaves the scope attribute out when a forbidden decision names no scope', () => {
     const error = errors.insufficientScope([], 'forbidden')
-    expect([error.code, error.reason, error.status]).toEqual(['insufficient_scope', 'forbidden', 403])
+    expect([error.code, error.reason, error.status]).toEqual([
+      'insufficient_scope',
+      'forbidden',
+      403,
+    ])
     expect(error.headers['WWW-Authenticate']).not.toContain('scope=')
   })
 
@@ -115,7 +126,9 @@ describe('AuthError', () => {
 describe('createErrorFactory', () => {
   it('uses the realm it is given, and api by default', () => {
     expect(DEFAULT_REALM).toBe('api')
-    expect(createErrorFactory().missingToken().headers['WWW-Authenticate']).toBe('Bearer realm="api"')
+    expect(createErrorFactory().missingToken().headers['WWW-Authenticate']).toBe(
+      'Bearer realm="api"',
+    )
     expect(createErrorFactory('orders service').missingToken().headers['WWW-Authenticate']).toBe(
       'Bearer realm="orders service"',
     )
@@ -131,7 +144,11 @@ describe('createErrorFactory', () => {
 describe('isAuthError', () => {
   it('recognises AuthErrors, also from another copy of the package', () => {
     expect(isAuthError(errors.missingToken())).toBe(true)
-    const foreign = Object.assign(new Error('x'), { name: 'AuthError', code: 'invalid_token', reason: 'expired' })
+    const foreign = Object.assign(new Error('x'), {
+      name: 'AuthError',
+      code: 'invalid_token',
+      reason: 'expired',
+    })
     expect(isAuthError(foreign)).toBe(true)
     expect(isAuthError(new Error('x'))).toBe(false)
     expect(isAuthError({ name: 'AuthError', code: 'x', reason: 'y' })).toBe(false)

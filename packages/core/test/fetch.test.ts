@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { checkUrl, fetchJson, FetchError, isLoopbackHost, MAX_DOCUMENT_BYTES } from '../src/fetch.js'
+import {
+  checkUrl,
+  fetchJson,
+  FetchError,
+  isLoopbackHost,
+  MAX_DOCUMENT_BYTES,
+} from '../src/fetch.js'
 import { startServer, type TestServer } from '../../../test/helpers/server.js'
 
 let server: TestServer
@@ -31,8 +37,15 @@ async function failure(promise: Promise<unknown>): Promise<FetchError> {
 
 describe('isLoopbackHost', () => {
   it('admits localhost, 127.0.0.0/8 and [::1] only', () => {
-    for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]']) expect(isLoopbackHost(host)).toBe(true)
-    for (const host of ['example.com', '127.0.0.1.evil.test', 'localhost.evil.test', '10.0.0.1', '0.0.0.0']) {
+    for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]'])
+      expect(isLoopbackHost(host)).toBe(true)
+    for (const host of [
+      'example.com',
+      '127.0.0.1.evil.test',
+      'localhost.evil.test',
+      '10.0.0.1',
+      '0.0.0.0',
+    ]) {
       expect(isLoopbackHost(host)).toBe(false)
     }
   })
@@ -73,7 +86,11 @@ describe('fetchJson', () => {
   it('does not follow a redirect: the target gets no request', async () => {
     target.route('/jwks', { kind: 'json', body: { keys: [] } })
     server.route('/redirect', { kind: 'redirect', location: `${target.origin}/jwks` })
-    server.route('/redirect-307', { kind: 'redirect', status: 307, location: `${target.origin}/jwks` })
+    server.route('/redirect-307', {
+      kind: 'redirect',
+      status: 307,
+      location: `${target.origin}/jwks`,
+    })
     expect((await failure(fetchJson(url('/redirect'), 2000))).message).toMatch(/status 302/)
     expect((await failure(fetchJson(url('/redirect-307'), 2000))).message).toMatch(/status 307/)
     expect(target.hits()).toBe(0)

@@ -27,7 +27,16 @@ describe('the public barrel', () => {
         'principalKey',
       ]),
     )
-    for (const internal of ['resolveConfig', 'RemoteKeySource', 'KeySet', 'decodeToken', 'importJwk', 'fetchJson', 'sanitize', 'LogSampler']) {
+    for (const internal of [
+      'resolveConfig',
+      'RemoteKeySource',
+      'KeySet',
+      'decodeToken',
+      'importJwk',
+      'fetchJson',
+      'sanitize',
+      'LogSampler',
+    ]) {
       expect(names).not.toContain(internal)
     }
   })
@@ -35,9 +44,11 @@ describe('the public barrel', () => {
   it('exports a working createVerifier and AuthError', () => {
     expect(typeof core.createVerifier).toBe('function')
     expect(() => core.createVerifier({ issuers: [] })).toThrow(TypeError)
-    const error = core.createVerifier({
-      issuers: [{ issuer: 'https://legacy.test', audience: 'api', secret: 's'.repeat(32) }],
-    }).errors.missingToken()
+    const error = core
+      .createVerifier({
+        issuers: [{ issuer: 'https://legacy.test', audience: 'api', secret: 's'.repeat(32) }],
+      })
+      .errors.missingToken()
     expect(error).toBeInstanceOf(core.AuthError)
     expect(core.SUPPORTED_ALGORITHMS).not.toContain('none')
   })

@@ -5,7 +5,14 @@ import type { JwksOptions } from '../src/config.js'
 import { FetchError, MAX_DOCUMENT_BYTES } from '../src/fetch.js'
 import { KeySet, parseJwks, RemoteKeySource, StaticKeySource } from '../src/jwks.js'
 import { importJwk, type VerificationKey } from '../src/algorithms.js'
-import { b64json, createKey, jwks, nowSeconds, sign, type TestKey } from '../../../test/helpers/keys.js'
+import {
+  b64json,
+  createKey,
+  jwks,
+  nowSeconds,
+  sign,
+  type TestKey,
+} from '../../../test/helpers/keys.js'
 import { startServer, type Route, type TestServer } from '../../../test/helpers/server.js'
 import { captureLogger, type CapturedLogger } from '../../../test/helpers/log.js'
 import { expectRejection, invalidToken } from '../../../test/helpers/auth-error.js'
@@ -64,7 +71,9 @@ afterAll(async () => {
 describe('cold cache', () => {
   it('makes exactly one JWKS request for 100 concurrent verify() calls', async () => {
     const { server, iss, verifier } = await setup({ kind: 'json', body: jwks(k1, k2), delayMs: 50 })
-    const tokens = await Promise.all(Array.from({ length: 100 }, (_, i) => token(i % 2 ? k1 : k2, iss, { sub: `u${String(i)}` })))
+    const tokens = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => token(i % 2 ? k1 : k2, iss, { sub: `u${String(i)}` })),
+    )
     const principals = await Promise.all(tokens.map((t) => verifier.verify(t)))
     expect(principals.map((p) => p.subject)).toEqual(tokens.map((_, i) => `u${String(i)}`))
     expect(server.hits('/jwks')).toBe(1)
@@ -80,7 +89,13 @@ describe('cold cache', () => {
     const { iss, verifier, log } = await setup({ kind: 'json', body: jwks(k1, k2) })
     await verifier.verify(await token(k1, iss))
     expect(events(log, 'jwks_updated')).toEqual([
-      expect.objectContaining({ level: 30, issuer: iss, keys: 2, added: [k1.kid, k2.kid], removed: [] }),
+      expect.objectContaining({
+        level: 30,
+        issuer: iss,
+        keys: 2,
+        added: [k1.kid, k2.kid],
+        removed: [],
+      }),
     ])
   })
 })
@@ -105,7 +120,11 @@ describe('max age', () => {
     await vi.waitFor(() => expect(server.hits('/jwks')).toBe(2))
     // The failed refresh is logged at error, and the cached keys keep serving.
     await vi.waitFor(() => expect(events(log, 'jwks_fetch_failed')).toHaveLength(1))
-    expect(events(log, 'jwks_fetch_failed')[0]).toMatchObject({ level: 50, issuer: iss, cachedKeys: 1 })
+    expect(events(log, 'jwks_fetch_failed')[0]).toMatchObject({
+      level: 50,
+      issuer: iss,
+      cachedKeys: 1,
+    })
     await expect(verifier.verify(t1)).resolves.toBeDefined()
   })
 
@@ -125,7 +144,11 @@ describe('max age', () => {
     // This use finds the set stale: it is still answered, and starts the refresh.
     await verifier.verify(t1)
     await vi.waitFor(() =>
-      expect(events(log, 'jwks_updated').at(-1)).toMatchObject({ added: [], removed: [k1.kid], keys: 1 }),
+      expect(events(log, 'jwks_updated').at(-1)).toMatchObject({
+        added: [],
+        removed: [k1.kid],
+        keys: 1,
+      }),
     )
     await expectRejection(verifier.verify(t1), invalidToken('unknown_kid'), t1, log.raw)
     await expect(verifier.verify(t2)).resolves.toBeDefined()
@@ -148,13 +171,19 @@ describe('max age', () => {
       await vi.waitFor(() => expect(events(log, 'jwks_fetch_failed')).toHaveLength(i))
     }
     expect(server.hits('/jwks')).toBe(4)
-    expect(events(log, 'jwks_fetch_failed')[0]).toMatchObject({ level: 50, error: 'unexpected HTTP status 500' })
+    expect(events(log, 'jwks_fetch_failed')[0]).toMatchObject({
+      level: 50,
+      error: 'unexpected HTTP status 500',
+    })
   })
 
   it('does not log or count as a change a refresh that returns the same keys', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(T)
-    const { server, iss, verifier, log } = await setup({ kind: 'json', body: jwks(k1) }, { cacheMaxAge: 1000, cooldownDuration: 0 })
+    const { server, iss, verifier, log } = await setup(
+      { kind: 'json', body: jwks(k1) },
+      { cacheMaxAge: 1000, cooldownDuration: 0 },
+    )
     const t1 = await token(k1, iss)
     await verifier.verify(t1)
     vi.setSystemTime(T + 1000)
@@ -162,7 +191,11 @@ describe('max age', () => {
     await vi.waitFor(() => expect(server.hits('/jwks')).toBe(2))
     // A token with an unknown kid waits for the refresh in flight (or runs one): after it, a
     // refresh with the same keys has completed.
-    const unknown = await sign(k1, { iss, sub: 'alice', aud: 'api' }, { header: { kid: 'unknown' } })
+    const unknown = await sign(
+      k1,
+      { iss, sub: 'alice', aud: 'api' },
+      { header: { kid: 'unknown' } },
+    )
     await expectRejection(verifier.verify(unknown), invalidToken('unknown_kid'), unknown, log.raw)
     await expect(verifier.verify(t1)).resolves.toBeDefined()
     expect(events(log, 'jwks_fetch_failed')).toHaveLength(0)
@@ -178,7 +211,11 @@ describe('unknown kid', () => {
     await verifier.verify(await token(k1, iss))
     server.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
     vi.setSystemTime(T + 30_000)
-    const rotated = await Promise.all([token(k2, iss, { n: 1 }), token(k2, iss, { n: 2 }), token(k2, iss, { n: 3 })])
+    const rotated = await Promise.all([
+      token(k2, iss, { n: 1 }),
+      token(k2, iss, { n: 2 }),
+      token(k2, iss, { n: 3 }),
+    ])
     await Promise.all(rotated.map((t) => expect(verifier.verify(t)).resolves.toBeDefined()))
     expect(server.hits('/jwks')).toBe(2)
     expect(events(log, 'jwks_updated').at(-1)).toMatchObject({ added: [k2.kid], removed: [] })
@@ -195,7 +232,15 @@ describe('unknown kid', () => {
     await a.verifier.verify(await token(k1, a.iss))
     await b.verifier.verify(await token(k1, b.iss))
     const spray = (iss: string, n: number, from = 0): Promise<string[]> =>
-      Promise.all(Array.from({ length: n }, (_, i) => sign(k3, { iss, sub: 'x', aud: 'api' }, { header: { kid: `made-up-${String(from + i)}` } })))
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          sign(
+            k3,
+            { iss, sub: 'x', aud: 'api' },
+            { header: { kid: `made-up-${String(from + i)}` } },
+          ),
+        ),
+      )
 
     // Within the cooldown of the first load: no refetch at all.
     vi.setSystemTime(T + 1000)
@@ -208,7 +253,11 @@ describe('unknown kid', () => {
     vi.setSystemTime(T + 30_000)
     const burst = await spray(a.iss, 200, 100)
     const results = await Promise.allSettled(burst.map((t) => a.verifier.verify(t)))
-    expect(results.every((r) => r.status === 'rejected' && (r.reason as { reason: string }).reason === 'unknown_kid')).toBe(true)
+    expect(
+      results.every(
+        (r) => r.status === 'rejected' && (r.reason as { reason: string }).reason === 'unknown_kid',
+      ),
+    ).toBe(true)
     for (const t of await spray(a.iss, 50, 400)) await a.verifier.verify(t).catch(() => undefined)
     vi.setSystemTime(T + 59_999)
     for (const t of await spray(a.iss, 50, 500)) await a.verifier.verify(t).catch(() => undefined)
@@ -245,7 +294,11 @@ describe('unknown kid', () => {
     await verifier.verify(await token(k1, one.origin))
     vi.setSystemTime(T + 30_000)
     // One's spray uses up one's cooldown...
-    const t = await sign(k3, { iss: one.origin, sub: 'x', aud: 'api' }, { header: { kid: 'made-up' } })
+    const t = await sign(
+      k3,
+      { iss: one.origin, sub: 'x', aud: 'api' },
+      { header: { kid: 'made-up' } },
+    )
     await verifier.verify(t).catch(() => undefined)
     expect(one.hits('/jwks')).toBe(2)
     // ...and two, never fetched, still loads at once, and refetches for its rotation later.
@@ -270,7 +323,8 @@ describe('outage', () => {
     ])
     // An outage does not cost one request per token.
     vi.setSystemTime(T + 1000)
-    for (let i = 0; i < 20; i++) await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    for (let i = 0; i < 20; i++)
+      await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
     server.route('/jwks', { kind: 'json', body: jwks(k1) })
     vi.setSystemTime(T + 29_999)
     await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
@@ -282,10 +336,20 @@ describe('outage', () => {
   })
 
   it('shares one failed fetch among concurrent callers', async () => {
-    const { server, iss, verifier } = await setup({ kind: 'json', status: 503, body: {}, delayMs: 50 })
+    const { server, iss, verifier } = await setup({
+      kind: 'json',
+      status: 503,
+      body: {},
+      delayMs: 50,
+    })
     const t1 = await token(k1, iss)
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => verifier.verify(t1)))
-    expect(results.every((r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'jwks_unavailable')).toBe(true)
+    expect(
+      results.every(
+        (r) =>
+          r.status === 'rejected' && (r.reason as { code: string }).code === 'jwks_unavailable',
+      ),
+    ).toBe(true)
     expect(server.hits('/jwks')).toBe(1)
   })
 })
@@ -293,10 +357,22 @@ describe('outage', () => {
 describe('failed fetches', () => {
   const huge = Buffer.alloc(MAX_DOCUMENT_BYTES + 1, 0x20)
   const cases: [string, () => Route, RegExp][] = [
-    ['a JSON body that is not a JWK Set', () => ({ kind: 'json', body: { foo: 1 } }), /not a JWK Set/],
-    ['a keys member that is not an array', () => ({ kind: 'json', body: { keys: {} } }), /not a JWK Set/],
+    [
+      'a JSON body that is not a JWK Set',
+      () => ({ kind: 'json', body: { foo: 1 } }),
+      /not a JWK Set/,
+    ],
+    [
+      'a keys member that is not an array',
+      () => ({ kind: 'json', body: { keys: {} } }),
+      /not a JWK Set/,
+    ],
     ['a JWK Set without keys', () => ({ kind: 'json', body: { keys: [] } }), /no usable key/],
-    ['a body that is not JSON', () => ({ kind: 'raw', body: '<!doctype html><p>login</p>', contentType: 'text/html' }), /not JSON/],
+    [
+      'a body that is not JSON',
+      () => ({ kind: 'raw', body: '<!doctype html><p>login</p>', contentType: 'text/html' }),
+      /not JSON/,
+    ],
     ['a body over 1 MiB with content-length', () => ({ kind: 'raw', body: huge }), /larger than/],
     [
       'a chunked body over 1 MiB without content-length',
@@ -319,7 +395,11 @@ describe('failed fetches', () => {
       }),
       /larger than/,
     ],
-    ['a response slower than timeoutDuration', () => ({ kind: 'json', body: { keys: [] }, delayMs: 3000 }), /within 200 ms/],
+    [
+      'a response slower than timeoutDuration',
+      () => ({ kind: 'json', body: { keys: [] }, delayMs: 3000 }),
+      /within 200 ms/,
+    ],
     ['a 500', () => ({ kind: 'json', status: 500, body: jwks(k1) }), /status 500/],
     ['a 404', () => ({ kind: 'raw', status: 404, body: '' }), /status 404/],
     ['a dropped connection', () => ({ kind: 'destroy' }), /request failed/],
@@ -341,7 +421,10 @@ describe('failed fetches', () => {
     const target = await startServer()
     servers.push(target)
     target.route('/jwks', { kind: 'json', body: jwks(k1) })
-    const { server, iss, verifier, log } = await setup({ kind: 'redirect', location: `${target.origin}/jwks` })
+    const { server, iss, verifier, log } = await setup({
+      kind: 'redirect',
+      location: `${target.origin}/jwks`,
+    })
     const t1 = await token(k1, iss)
     await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
     expect(server.hits('/jwks')).toBe(1)
@@ -353,7 +436,12 @@ describe('failed fetches', () => {
 describe('unusable keys in a JWK Set', () => {
   it('skips them with a warning and uses the others', async () => {
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 })
-    const weakJwk = { ...weak.publicKey.export({ format: 'jwk' }), kid: 'weak', alg: 'RS256', use: 'sig' }
+    const weakJwk = {
+      ...weak.publicKey.export({ format: 'jwk' }),
+      kid: 'weak',
+      alg: 'RS256',
+      use: 'sig',
+    }
     const encKey = await createKey('RS256')
     const body = {
       keys: [
@@ -371,21 +459,38 @@ describe('unusable keys in a JWK Set', () => {
       expect.objectContaining({
         level: 40,
         issuer: iss,
-        skipped: { symmetric_key: 1, not_for_signatures: 1, weak_rsa_key: 1, unsupported_curve: 1, not_an_object: 1 },
+        skipped: {
+          symmetric_key: 1,
+          not_for_signatures: 1,
+          weak_rsa_key: 1,
+          unsupported_curve: 1,
+          not_an_object: 1,
+        },
       }),
     ])
     // A token signed by the weak RSA key, properly, is still refused: that key was never loaded.
     const header = b64json({ alg: 'RS256', kid: 'weak' })
     const payload = b64json({ iss, sub: 'alice', aud: 'api', exp: nowSeconds() + 60 })
-    const signature = createSign('RSA-SHA256').update(`${header}.${payload}`).sign(weak.privateKey).toString('base64url')
+    const signature = createSign('RSA-SHA256')
+      .update(`${header}.${payload}`)
+      .sign(weak.privateKey)
+      .toString('base64url')
     const weakToken = `${header}.${payload}.${signature}`
-    await expectRejection(verifier.verify(weakToken), invalidToken('unknown_kid'), weakToken, log.raw)
+    await expectRejection(
+      verifier.verify(weakToken),
+      invalidToken('unknown_kid'),
+      weakToken,
+      log.raw,
+    )
     const encToken = await token(encKey, iss)
     await expectRejection(verifier.verify(encToken), invalidToken('unknown_kid'), encToken, log.raw)
   })
 
   it('treats a set of only unusable keys as a failed fetch', async () => {
-    const { iss, verifier, log } = await setup({ kind: 'json', body: { keys: [{ kty: 'oct', k: 'AAAA' }] } })
+    const { iss, verifier, log } = await setup({
+      kind: 'json',
+      body: { keys: [{ kty: 'oct', k: 'AAAA' }] },
+    })
     const t1 = await token(k1, iss)
     await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
   })
@@ -395,7 +500,10 @@ describe('discovery', () => {
   async function discoveryIssuer(metadata: (origin: string) => unknown): Promise<Setup> {
     const server = await startServer()
     servers.push(server)
-    server.route('/.well-known/openid-configuration', { kind: 'json', body: metadata(server.origin) })
+    server.route('/.well-known/openid-configuration', {
+      kind: 'json',
+      body: metadata(server.origin),
+    })
     server.route('/keys', { kind: 'json', body: jwks(k1) })
     const log = captureLogger()
     const verifier = createVerifier({
@@ -409,7 +517,10 @@ describe('discovery', () => {
   it('fetches the metadata once and the jwks_uri it names', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(T)
-    const { server, iss, verifier } = await discoveryIssuer((origin) => ({ issuer: origin, jwks_uri: `${origin}/keys` }))
+    const { server, iss, verifier } = await discoveryIssuer((origin) => ({
+      issuer: origin,
+      jwks_uri: `${origin}/keys`,
+    }))
     const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => token(k1, iss, { n: i })))
     await Promise.all(tokens.map((t) => verifier.verify(t)))
     expect(server.hits('/.well-known/openid-configuration')).toBe(1)
@@ -458,7 +569,10 @@ describe('discovery', () => {
     const { server, iss, verifier, log } = await discoveryIssuer(() => ({ nope: true }))
     const t1 = await token(k1, iss)
     await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
-    server.route('/.well-known/openid-configuration', { kind: 'json', body: { issuer: iss, jwks_uri: `${iss}/keys` } })
+    server.route('/.well-known/openid-configuration', {
+      kind: 'json',
+      body: { issuer: iss, jwks_uri: `${iss}/keys` },
+    })
     vi.setSystemTime(T + 30_000)
     await expect(verifier.verify(t1)).resolves.toBeDefined()
     expect(server.hits('/.well-known/openid-configuration')).toBe(2)

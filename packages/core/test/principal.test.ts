@@ -27,7 +27,9 @@ describe('principalKey', () => {
   })
 
   it('is stable for the same pair', () => {
-    expect(principalKey('https://issuer.test', 'alice')).toBe(principalKey('https://issuer.test', 'alice'))
+    expect(principalKey('https://issuer.test', 'alice')).toBe(
+      principalKey('https://issuer.test', 'alice'),
+    )
     expect(principalKey('https://issuer.test', 'alice')).toBe('https://issuer.test|alice')
   })
 })
@@ -62,7 +64,11 @@ describe('createPrincipal', () => {
   })
 
   it('merges scope and scp without duplicates', () => {
-    expect(createPrincipal({ ...base, scope: 'a b a', scp: ['b', 'c'] }).scopes).toEqual(['a', 'b', 'c'])
+    expect(createPrincipal({ ...base, scope: 'a b a', scp: ['b', 'c'] }).scopes).toEqual([
+      'a',
+      'b',
+      'c',
+    ])
   })
 
   it('ignores a scope claim of another type', () => {

@@ -5,10 +5,22 @@ import { fileURLToPath } from 'node:url'
 import { exportJWK, exportSPKI, type CryptoKey } from 'jose'
 import { createVerifier, type Verifier } from '../src/verifier.js'
 import type { VerifierOptions } from '../src/config.js'
-import { b64json, createKey, jwks, nowSeconds, sign, signHmac, type TestKey } from '../../../test/helpers/keys.js'
+import {
+  b64json,
+  createKey,
+  jwks,
+  nowSeconds,
+  sign,
+  signHmac,
+  type TestKey,
+} from '../../../test/helpers/keys.js'
 import { startServer, type TestServer } from '../../../test/helpers/server.js'
 import { captureLogger, type CapturedLogger } from '../../../test/helpers/log.js'
-import { expectRejection, invalidToken, type AuthErrorShape } from '../../../test/helpers/auth-error.js'
+import {
+  expectRejection,
+  invalidToken,
+  type AuthErrorShape,
+} from '../../../test/helpers/auth-error.js'
 
 const SECRET = 'an HMAC secret of at least 32 bytes, for the legacy issuer'
 const STATIC = 'https://static.test'
@@ -41,7 +53,13 @@ function options(overrides: Partial<VerifierOptions> = {}): VerifierOptions {
       { issuer: STATIC, audience: 'api', keys: jwks(staticKey) },
       { issuer: LEGACY, audience: 'api', secret: SECRET },
       { issuer: STRICT, audience: 'api', keys: jwks(staticKey), maxTokenAge: 300, typ: 'at+jwt' },
-      { issuer: LENIENT, audience: 'api', keys: jwks(staticKey), clockTolerance: 60, requireExp: false },
+      {
+        issuer: LENIENT,
+        audience: 'api',
+        keys: jwks(staticKey),
+        clockTolerance: 60,
+        requireExp: false,
+      },
       { issuer: ES_ONLY, audience: 'api', keys: jwks(esKey, esRsa), algorithms: ['ES256'] },
     ],
     ...overrides,
@@ -52,7 +70,11 @@ function claims(iss: string = ISS, extra: Record<string, unknown> = {}): Record<
   return { iss, sub: 'alice', aud: 'api', ...extra }
 }
 
-async function rejects(token: string, reason: string, v: Verifier = verifier): Promise<AuthErrorShape> {
+async function rejects(
+  token: string,
+  reason: string,
+  v: Verifier = verifier,
+): Promise<AuthErrorShape> {
   return expectRejection(v.verify(token), invalidToken(reason), token, log.raw)
 }
 
@@ -73,7 +95,11 @@ beforeAll(async () => {
   ])
   server.route('/jwks', { kind: 'json', body: jwks(rsa, rsa2, rsaNoAlg, ec, ed) })
   attacker.route('/jwks', { kind: 'json', body: jwks(evil) })
-  attacker.route('/x5u', { kind: 'raw', body: 'certificate', contentType: 'application/pem-certificate-chain' })
+  attacker.route('/x5u', {
+    kind: 'raw',
+    body: 'certificate',
+    contentType: 'application/pem-certificate-chain',
+  })
   log = captureLogger()
   verifier = createVerifier(options())
 })
@@ -90,7 +116,10 @@ afterAll(async () => {
 describe('verify: honest tokens', () => {
   it('accepts RS256, ES256, EdDSA tokens from the JWKS and returns the principal', async () => {
     for (const key of [rsa, ec, ed]) {
-      const token = await sign(key, claims(ISS, { scope: 'orders:read profile', scp: ['orders:read', 'admin'] }))
+      const token = await sign(
+        key,
+        claims(ISS, { scope: 'orders:read profile', scp: ['orders:read', 'admin'] }),
+      )
       const principal = await verifier.verify(token)
       expect(principal.issuer).toBe(ISS)
       expect(principal.subject).toBe('alice')
@@ -104,15 +133,21 @@ describe('verify: honest tokens', () => {
 
   it('accepts every algorithm of a JWK that names none', async () => {
     for (const alg of ['RS256', 'RS384', 'PS256', 'PS512']) {
-      await expect(verifier.verify(await sign(unbound(rsaNoAlg), claims(), { signAlg: alg }))).resolves.toBeDefined()
+      await expect(
+        verifier.verify(await sign(unbound(rsaNoAlg), claims(), { signAlg: alg })),
+      ).resolves.toBeDefined()
     }
   })
 
   it('accepts a token from static keys and from an HMAC secret, without any network request', async () => {
     const before = server.hits() + attacker.hits()
-    await expect(verifier.verify(await sign(staticKey, claims(STATIC)))).resolves.toMatchObject({ issuer: STATIC })
+    await expect(verifier.verify(await sign(staticKey, claims(STATIC)))).resolves.toMatchObject({
+      issuer: STATIC,
+    })
     for (const alg of ['HS256', 'HS384', 'HS512'] as const) {
-      await expect(verifier.verify(await signHmac(SECRET, claims(LEGACY), { alg }))).resolves.toMatchObject({
+      await expect(
+        verifier.verify(await signHmac(SECRET, claims(LEGACY), { alg })),
+      ).resolves.toMatchObject({
         issuer: LEGACY,
       })
     }
@@ -122,7 +157,9 @@ describe('verify: honest tokens', () => {
   it('accepts a token without kid when exactly one key fits its alg', async () => {
     const token = await sign(ec, claims(), { header: { kid: undefined } })
     await expect(verifier.verify(token)).resolves.toBeDefined()
-    await expect(verifier.verify(await sign(staticKey, claims(STATIC), { header: { kid: undefined } }))).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await sign(staticKey, claims(STATIC), { header: { kid: undefined } })),
+    ).resolves.toBeDefined()
   })
 
   it('gives the principals of the same sub at two issuers different keys', async () => {
@@ -172,14 +209,23 @@ describe('verify: the reason of each failure', () => {
 
   it('compares the issuer exactly and case-sensitively', async () => {
     await expect(verifier.verify(await sign(rsa, claims(ISS)))).resolves.toBeDefined()
-    for (const iss of [ISS.toUpperCase(), `${ISS}/`, ` ${ISS}`, ISS.replace('127.0.0.1', 'localhost'), STATIC.toUpperCase()]) {
+    for (const iss of [
+      ISS.toUpperCase(),
+      `${ISS}/`,
+      ` ${ISS}`,
+      ISS.replace('127.0.0.1', 'localhost'),
+      STATIC.toUpperCase(),
+    ]) {
       await rejects(await sign(rsa, claims(iss)), 'untrusted_issuer')
     }
   })
 
   it('rejects a kid the issuer does not have as unknown_kid', async () => {
     await rejects(await sign(rsa, claims(), { header: { kid: 'no-such-kid' } }), 'unknown_kid')
-    await rejects(await sign(staticKey, claims(STATIC), { header: { kid: 'no-such-kid' } }), 'unknown_kid')
+    await rejects(
+      await sign(staticKey, claims(STATIC), { header: { kid: 'no-such-kid' } }),
+      'unknown_kid',
+    )
   })
 
   it('rejects a token without kid when several keys fit, instead of trying each', async () => {
@@ -199,7 +245,9 @@ describe('verify: the reason of each failure', () => {
     await rejects(await sign(ec, claims(), { header: { kid: rsa.kid } }), 'key_mismatch')
     // The JWK says RS256: a PS256 signature made by the same private key must not be used with it.
     await rejects(await sign(unbound(rsa), claims(), { signAlg: 'PS256' }), 'key_mismatch')
-    await expect(verifier.verify(await sign(unbound(rsaNoAlg), claims(), { signAlg: 'PS256' }))).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await sign(unbound(rsaNoAlg), claims(), { signAlg: 'PS256' })),
+    ).resolves.toBeDefined()
   })
 
   it('rejects a signature made with another key as bad_signature', async () => {
@@ -207,16 +255,25 @@ describe('verify: the reason of each failure', () => {
     const honest = await sign(rsa, claims())
     await expect(verifier.verify(honest)).resolves.toBeDefined()
     const [h, , s] = honest.split('.') as [string, string, string]
-    await rejects(`${h}.${b64json({ ...claims(), sub: 'mallory', exp: nowSeconds() + 60 })}.${s}`, 'bad_signature')
+    await rejects(
+      `${h}.${b64json({ ...claims(), sub: 'mallory', exp: nowSeconds() + 60 })}.${s}`,
+      'bad_signature',
+    )
   })
 
   it('rejects an HMAC token signed with another secret as bad_signature', async () => {
-    await rejects(await signHmac('another secret that is also 32 bytes long', claims(LEGACY)), 'bad_signature')
+    await rejects(
+      await signHmac('another secret that is also 32 bytes long', claims(LEGACY)),
+      'bad_signature',
+    )
   })
 
   it('rejects any crit header as unsupported_crit', async () => {
     await expect(verifier.verify(await sign(rsa, claims()))).resolves.toBeDefined()
-    await rejects(await sign(rsa, claims(), { header: { crit: ['b64'], b64: true } }), 'unsupported_crit')
+    await rejects(
+      await sign(rsa, claims(), { header: { crit: ['b64'], b64: true } }),
+      'unsupported_crit',
+    )
   })
 
   it('rejects a claim of the wrong type as invalid_claim', async () => {
@@ -227,15 +284,22 @@ describe('verify: the reason of each failure', () => {
 
   it('rejects a token without exp as missing_exp, unless the issuer does not require it', async () => {
     await rejects(await sign(staticKey, claims(STATIC, { exp: undefined })), 'missing_exp')
-    await expect(verifier.verify(await sign(staticKey, claims(LENIENT, { exp: undefined })))).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await sign(staticKey, claims(LENIENT, { exp: undefined }))),
+    ).resolves.toBeDefined()
   })
 
   it('rejects an aud without any of the issuer audiences as audience_mismatch', async () => {
-    await expect(verifier.verify(await sign(rsa, claims(ISS, { aud: ['other', 'https://api.test'] })))).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await sign(rsa, claims(ISS, { aud: ['other', 'https://api.test'] }))),
+    ).resolves.toBeDefined()
     await rejects(await sign(rsa, claims(ISS, { aud: ['other'] })), 'audience_mismatch')
     await rejects(await sign(rsa, claims(ISS, { aud: 'API' })), 'audience_mismatch')
     // The audience of another issuer does not count.
-    await rejects(await sign(staticKey, claims(STATIC, { aud: 'https://api.test' })), 'audience_mismatch')
+    await rejects(
+      await sign(staticKey, claims(STATIC, { aud: 'https://api.test' })),
+      'audience_mismatch',
+    )
   })
 
   it('rejects a token without sub as missing_subject', async () => {
@@ -244,9 +308,13 @@ describe('verify: the reason of each failure', () => {
   })
 
   it('rejects a typ other than the issuer requires as typ_mismatch', async () => {
-    await expect(verifier.verify(await sign(staticKey, claims(STRICT), { header: { typ: 'at+jwt' } }))).resolves.toBeDefined()
     await expect(
-      verifier.verify(await sign(staticKey, claims(STRICT), { header: { typ: 'application/AT+JWT' } })),
+      verifier.verify(await sign(staticKey, claims(STRICT), { header: { typ: 'at+jwt' } })),
+    ).resolves.toBeDefined()
+    await expect(
+      verifier.verify(
+        await sign(staticKey, claims(STRICT), { header: { typ: 'application/AT+JWT' } }),
+      ),
     ).resolves.toBeDefined()
     await rejects(await sign(staticKey, claims(STRICT), { header: { typ: 'JWT' } }), 'typ_mismatch')
     await rejects(await sign(staticKey, claims(STRICT)), 'typ_mismatch')
@@ -254,10 +322,18 @@ describe('verify: the reason of each failure', () => {
 
   it('requires iat with maxTokenAge and rejects an older token as token_too_old', async () => {
     const header = { typ: 'at+jwt' }
-    await rejects(await sign(staticKey, claims(STRICT, { iat: undefined }), { header }), 'missing_iat')
-    await rejects(await sign(staticKey, claims(STRICT, { iat: nowSeconds() - 400 }), { header }), 'token_too_old')
+    await rejects(
+      await sign(staticKey, claims(STRICT, { iat: undefined }), { header }),
+      'missing_iat',
+    )
+    await rejects(
+      await sign(staticKey, claims(STRICT, { iat: nowSeconds() - 400 }), { header }),
+      'token_too_old',
+    )
     await expect(
-      verifier.verify(await sign(staticKey, claims(STRICT, { iat: nowSeconds() - 200 }), { header })),
+      verifier.verify(
+        await sign(staticKey, claims(STRICT, { iat: nowSeconds() - 200 }), { header }),
+      ),
     ).resolves.toBeDefined()
   })
 })
@@ -269,7 +345,9 @@ describe('verify: time, with clockTolerance', () => {
   it('accepts exp up to 5 s in the past by default and rejects it beyond as expired', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(T)
-    await expect(verifier.verify(await sign(staticKey, claims(STATIC, { iat: t - 60, exp: t - 4 })))).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await sign(staticKey, claims(STATIC, { iat: t - 60, exp: t - 4 }))),
+    ).resolves.toBeDefined()
     await rejects(await sign(staticKey, claims(STATIC, { iat: t - 60, exp: t - 5 })), 'expired')
     await rejects(await sign(staticKey, claims(STATIC, { iat: t - 60, exp: t - 6 })), 'expired')
   })
@@ -277,14 +355,18 @@ describe('verify: time, with clockTolerance', () => {
   it('rejects nbf beyond the tolerance as not_yet_valid', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(T)
-    await expect(verifier.verify(await sign(staticKey, claims(STATIC, { nbf: t + 5 })))).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await sign(staticKey, claims(STATIC, { nbf: t + 5 }))),
+    ).resolves.toBeDefined()
     await rejects(await sign(staticKey, claims(STATIC, { nbf: t + 6 })), 'not_yet_valid')
   })
 
   it('rejects iat beyond the tolerance as issued_in_future', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(T)
-    await expect(verifier.verify(await sign(staticKey, claims(STATIC, { iat: t + 5 })))).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await sign(staticKey, claims(STATIC, { iat: t + 5 }))),
+    ).resolves.toBeDefined()
     await rejects(await sign(staticKey, claims(STATIC, { iat: t + 6 })), 'issued_in_future')
   })
 
@@ -292,7 +374,9 @@ describe('verify: time, with clockTolerance', () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(T)
     const late = { iat: t - 120, exp: t - 30 }
-    await expect(verifier.verify(await sign(staticKey, claims(LENIENT, late)))).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await sign(staticKey, claims(LENIENT, late))),
+    ).resolves.toBeDefined()
     await rejects(await sign(staticKey, claims(STATIC, late)), 'expired')
     await rejects(await sign(staticKey, claims(LENIENT, { iat: t - 120, exp: t - 61 })), 'expired')
   })
@@ -316,7 +400,11 @@ describe('verify: attacks', () => {
       header: { kid: rsa.kid, jku: `${attacker.origin}/jwks`, x5u: `${attacker.origin}/x5u` },
     })
     await rejects(token, 'untrusted_issuer', v)
-    await rejects(await sign(rsa, claims(ISS.toUpperCase()), { header: { jku: `${ISS}/jwks` } }), 'untrusted_issuer', v)
+    await rejects(
+      await sign(rsa, claims(ISS.toUpperCase()), { header: { jku: `${ISS}/jwks` } }),
+      'untrusted_issuer',
+      v,
+    )
     expect(server.hits()).toBe(0)
     expect(attacker.hits()).toBe(0)
     // The honest twin on the same cold verifier does fetch the issuer's own JWKS.
@@ -329,19 +417,32 @@ describe('verify: attacks', () => {
     const honest = await sign(rsa, claims())
     await expect(verifier.verify(honest)).resolves.toBeDefined()
     await rejects(await sign(evil, claims(), { header: { jwk: evil.jwk } }), 'unknown_kid')
-    await rejects(await sign(evil, claims(), { header: { kid: rsa.kid, jwk: { ...evil.jwk, kid: rsa.kid } } }), 'bad_signature')
-    await rejects(await sign(evil, claims(STATIC), { header: { kid: undefined, jwk: evil.jwk } }), 'key_mismatch')
+    await rejects(
+      await sign(evil, claims(), { header: { kid: rsa.kid, jwk: { ...evil.jwk, kid: rsa.kid } } }),
+      'bad_signature',
+    )
+    await rejects(
+      await sign(evil, claims(STATIC), { header: { kid: undefined, jwk: evil.jwk } }),
+      'key_mismatch',
+    )
   })
 
   it('never fetches a key from jku or x5u, nor uses x5c', async () => {
     attacker.resetHits()
-    await rejects(await sign(evil, claims(), { header: { jku: `${attacker.origin}/jwks` } }), 'unknown_kid')
     await rejects(
-      await sign(evil, claims(), { header: { kid: rsa.kid, x5u: `${attacker.origin}/x5u`, x5c: ['MIIBIjANBgkq'] } }),
+      await sign(evil, claims(), { header: { jku: `${attacker.origin}/jwks` } }),
+      'unknown_kid',
+    )
+    await rejects(
+      await sign(evil, claims(), {
+        header: { kid: rsa.kid, x5u: `${attacker.origin}/x5u`, x5c: ['MIIBIjANBgkq'] },
+      }),
       'bad_signature',
     )
     expect(attacker.hits()).toBe(0)
-    await expect(verifier.verify(await sign(rsa, claims(), { header: { jku: `${attacker.origin}/jwks` } }))).resolves.toBeDefined()
+    await expect(
+      verifier.verify(await sign(rsa, claims(), { header: { jku: `${attacker.origin}/jwks` } })),
+    ).resolves.toBeDefined()
     expect(attacker.hits()).toBe(0)
   })
 
@@ -350,27 +451,39 @@ describe('verify: attacks', () => {
     await rejects(`${b64json({ alg: 'none' })}.${payload}.`, 'malformed')
     for (const alg of ['none', 'None', 'NONE']) {
       await rejects(`${b64json({ alg, kid: rsa.kid })}.${payload}.AAAA`, 'alg_not_allowed')
-      await rejects(`${b64json({ alg })}.${b64json({ ...claims(LEGACY), exp: nowSeconds() + 60 })}.AAAA`, 'alg_not_allowed')
+      await rejects(
+        `${b64json({ alg })}.${b64json({ ...claims(LEGACY), exp: nowSeconds() + 60 })}.AAAA`,
+        'alg_not_allowed',
+      )
     }
   })
 
   it('refuses an HMAC token signed with the issuer public key as its secret', async () => {
-    const pem = await exportSPKI(rsa.publicKey as never)
+    const pem = await exportSPKI(rsa.publicKey)
     await rejects(await signHmac(pem, claims(), { header: { kid: rsa.kid } }), 'alg_not_allowed')
-    await rejects(await signHmac(JSON.stringify(rsa.jwk), claims(), { header: { kid: rsa.kid } }), 'alg_not_allowed')
+    await rejects(
+      await signHmac(JSON.stringify(rsa.jwk), claims(), { header: { kid: rsa.kid } }),
+      'alg_not_allowed',
+    )
     await expect(verifier.verify(await sign(rsa, claims()))).resolves.toBeDefined()
   })
 
   it('refuses an asymmetric token for an issuer configured with a secret', async () => {
     await expect(verifier.verify(await signHmac(SECRET, claims(LEGACY)))).resolves.toBeDefined()
-    await rejects(await sign(rsa, claims(LEGACY), { header: { kid: undefined } }), 'alg_not_allowed')
+    await rejects(
+      await sign(rsa, claims(LEGACY), { header: { kid: undefined } }),
+      'alg_not_allowed',
+    )
     await rejects(await sign(rsa, claims(LEGACY)), 'unknown_kid')
   })
 
   it('does not let one issuer key sign for another issuer', async () => {
     await expect(verifier.verify(await sign(staticKey, claims(STATIC)))).resolves.toBeDefined()
     await rejects(await sign(staticKey, claims(ISS)), 'unknown_kid')
-    await rejects(await sign(rsa, claims(STATIC), { header: { kid: staticKey.kid } }), 'key_mismatch')
+    await rejects(
+      await sign(rsa, claims(STATIC), { header: { kid: staticKey.kid } }),
+      'key_mismatch',
+    )
   })
 })
 
@@ -379,8 +492,12 @@ describe('authenticate', () => {
     const token = await sign(rsa, claims())
     await expect(verifier.authenticate(undefined)).resolves.toBeNull()
     await expect(verifier.authenticate('Basic YWxhZGRpbjpvcGVuc2VzYW1l')).resolves.toBeNull()
-    await expect(verifier.authenticate(`bearer ${token}`)).resolves.toMatchObject({ subject: 'alice' })
-    await expect(verifier.authenticate([`Bearer ${token}`])).resolves.toMatchObject({ subject: 'alice' })
+    await expect(verifier.authenticate(`bearer ${token}`)).resolves.toMatchObject({
+      subject: 'alice',
+    })
+    await expect(verifier.authenticate([`Bearer ${token}`])).resolves.toMatchObject({
+      subject: 'alice',
+    })
   })
 
   it('rejects several headers or a spaced token as invalid_request', async () => {
@@ -401,13 +518,24 @@ describe('authenticate', () => {
 
   it('rejects a bad token with the reason of verify', async () => {
     const token = await sign(rsa, claims('https://evil.test'))
-    await expectRejection(verifier.authenticate(`Bearer ${token}`), invalidToken('untrusted_issuer'), token, log.raw)
+    await expectRejection(
+      verifier.authenticate(`Bearer ${token}`),
+      invalidToken('untrusted_issuer'),
+      token,
+      log.raw,
+    )
   })
 
   it('uses the configured realm in challenges', async () => {
     const v = createVerifier(options({ realm: 'orders' }))
     const token = await sign(rsa, claims('https://evil.test'))
-    await expectRejection(v.verify(token), invalidToken('untrusted_issuer'), token, log.raw, 'orders')
+    await expectRejection(
+      v.verify(token),
+      invalidToken('untrusted_issuer'),
+      token,
+      log.raw,
+      'orders',
+    )
     expect(v.errors.missingToken().headers['WWW-Authenticate']).toBe('Bearer realm="orders"')
   })
 })
@@ -440,7 +568,11 @@ describe('logging', () => {
     const capture = captureLogger()
     const v = createVerifier(options({ logger: capture.logger }))
     const forged = 'https://evil.test/\n{"level":30,"msg":"all good"}'
-    await rejects(await sign(rsa, claims(forged), { header: { kid: 'a\u2028b' } }), 'untrusted_issuer', v)
+    await rejects(
+      await sign(rsa, claims(forged), { header: { kid: 'a\u2028b' } }),
+      'untrusted_issuer',
+      v,
+    )
     await rejects(await sign(rsa, claims('x'.repeat(5000))), 'untrusted_issuer', v)
     expect(capture.raw).toHaveLength(2)
     expect(capture.lines[0]?.iss).toBe('https://evil.test/\\u000a{"level":30,"msg":"all good"}')
@@ -499,7 +631,11 @@ describe('no background timers', () => {
     const key = await createKey('ES256')
     const dist = new URL('../dist/index.js', import.meta.url).href
     const child = spawn(process.execPath, ['--input-type=module', '-e', childScript(dist)], {
-      env: { ...process.env, JWKS: JSON.stringify(jwks(key)), PRIVATE_JWK: JSON.stringify(await privateJwk(key)) },
+      env: {
+        ...process.env,
+        JWKS: JSON.stringify(jwks(key)),
+        PRIVATE_JWK: JSON.stringify(await privateJwk(key)),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       // The repository root, so that the child resolves jose from its node_modules.
       cwd: fileURLToPath(new URL('../../..', import.meta.url)),
@@ -530,7 +666,7 @@ function unbound(key: TestKey): TestKey {
 }
 
 async function privateJwk(key: TestKey): Promise<Record<string, unknown>> {
-  return { ...(await exportJWK(key.privateKey as never)), kid: key.kid, alg: key.alg }
+  return { ...(await exportJWK(key.privateKey)), kid: key.kid, alg: key.alg }
 }
 
 /** A child that serves a JWKS, signs a token for its own origin with jose, verifies it, closes. */
