@@ -56,9 +56,11 @@ export const MIN_RSA_BITS = 2048
 /** RFC 7518 s3.2: an HMAC key at least as long as the hash output; we ask that of HS256 at least. */
 export const MIN_SECRET_BYTES = 32
 
+const SUPPORTED: ReadonlySet<string> = new Set(SUPPORTED_ALGORITHMS)
+
 /** True for a supported algorithm name. */
 export function isAlgorithm(value: unknown): value is Algorithm {
-  return typeof value === 'string' && (SUPPORTED_ALGORITHMS as readonly string[]).includes(value)
+  return typeof value === 'string' && SUPPORTED.has(value)
 }
 
 /** True for HS256/384/512. */

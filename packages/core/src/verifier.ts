@@ -35,12 +35,21 @@ interface CacheEntry {
   readonly kid: string | undefined
   readonly key: VerificationKey
   readonly exp: number | undefined
+  readonly nbf: number | undefined
   readonly iat: number | undefined
 }
 
-/** Rough bytes one cache entry holds besides its token: the principal and its claims. */
+/**
+ * Rough bytes one cache entry holds besides its token: the entry, the principal, the frozen
+ * claims and the LRU's bookkeeping, for a payload of a dozen claims (measured by
+ * test/bench/heap.bench.mjs at about 1.5 KiB for a 400-character token, token included).
+ */
 const ENTRY_OVERHEAD_BYTES = 1024
-/** Upper bound of the verified-token cache's estimated size. */
+/**
+ * Upper bound of the verified-token cache's estimated size: 32 MiB. With the default 10000
+ * entries, a cache full of typical 1 KiB tokens is estimated at about 30 MiB; larger tokens
+ * lower the count of entries kept rather than raise the memory used.
+ */
 export const TOKEN_CACHE_MAX_BYTES = 32 * 1024 * 1024
 
 /** Creates a verifier. Throws a TypeError naming the field for any bad option. */
@@ -86,8 +95,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const keys = policy.keys.find(entry.kid, nowMs)
     // A refetch it started is shared with the full path below; its outcome is not needed here.
     if (keys instanceof Promise) keys.catch(() => undefined)
+    // The clock is read on every hit: the entry never outlives `exp`, and a clock set back
+    // before `nbf` or `iat` (tolerance included) is honoured as on the full path.
     const stillValid =
       (entry.exp === undefined || entry.exp > now - tolerance) &&
+      (entry.nbf === undefined || entry.nbf <= now + tolerance) &&
+      (entry.iat === undefined || entry.iat <= now + tolerance) &&
       (policy.maxTokenAge === undefined ||
         (entry.iat !== undefined && now - entry.iat - tolerance <= policy.maxTokenAge)) &&
       // The key that verified it must still be in the issuer's current set (rotation, removal).
@@ -138,11 +151,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // STEP 5: the algorithm: allowed for this issuer, and fit for the key. `none` is never in an
     // allowlist, and an HMAC algorithm only in that of an issuer with a secret (RFC 8725 s3.1).
     if (!isAlgorithm(alg) || !policy.algorithms.has(alg)) throw errors.invalidToken('alg_not_allowed')
-    const fitting = candidates.filter((key) => keyFits(key, alg))
-    if (fitting.length === 0) throw errors.invalidToken('key_mismatch')
-    // Without a `kid`, the key must be unambiguous: we do not try every key of the set.
-    if (fitting.length > 1 && kid === undefined) throw errors.invalidToken('unknown_kid')
-    const key = fitting[0] as VerificationKey
+    // The first fitting key, in a loop rather than a filtered copy: this runs for every new token.
+    let key: VerificationKey | undefined
+    for (const candidate of candidates) {
+      if (!keyFits(candidate, alg)) continue
+      // Without a `kid`, the key must be unambiguous: we do not try every key of the set.
+      if (key !== undefined && kid === undefined) throw errors.invalidToken('unknown_kid')
+      key ??= candidate
+    }
+    if (key === undefined) throw errors.invalidToken('key_mismatch')
 
     // STEP 6: the signature, by Node's crypto, with the algorithm allowed above.
     if (!verifySignature(alg, key, decoded.signingInput, decoded.signature)) {
@@ -161,7 +178,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       policy,
       kid,
       key,
+      // Numbers, or absent: checkClaims has refused any other value.
       exp: payload.exp as number | undefined,
+      nbf: payload.nbf as number | undefined,
       iat: payload.iat as number | undefined,
     })
     return principal
