@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import { createPrincipal, principalKey } from '../src/principal.js'
 
 const base = { iss: 'https://issuer.test', sub: 'alice', aud: 'api', exp: 2_000_000_000 }
@@ -24,6 +25,17 @@ describe('principalKey', () => {
     ]
     const keys = pairs.map(([iss, sub]) => principalKey(iss, sub))
     expect(new Set(keys).size).toBe(pairs.length)
+  })
+
+  it('never gives two different pairs the same key, whatever characters they hold', () => {
+    const part = fc.string({ unit: fc.constantFrom('a', 'b', '|', '\\', ' ', 'é'), maxLength: 6 })
+    fc.assert(
+      fc.property(part, part, part, part, (a, b, c, d) => {
+        fc.pre(a !== c || b !== d)
+        expect(principalKey(a, b)).not.toBe(principalKey(c, d))
+      }),
+      { numRuns: 2000 },
+    )
   })
 
   it('is stable for the same pair', () => {

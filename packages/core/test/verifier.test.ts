@@ -627,7 +627,7 @@ describe('logging', () => {
 })
 
 describe('no background timers', () => {
-  it('lets a process that used a verifier exit on its own once its server is closed', async () => {
+  it('lets a process exit on its own after a verification and a timed-out fetch, once its server is closed', async () => {
     const key = await createKey('ES256')
     const dist = new URL('../dist/index.js', import.meta.url).href
     const child = spawn(process.execPath, ['--input-type=module', '-e', childScript(dist)], {
@@ -655,7 +655,7 @@ describe('no background timers', () => {
       })
     })
     expect(stderr).toBe('')
-    expect(stdout.trim()).toBe('alice')
+    expect(stdout.trim().split('\n')).toEqual(['alice', 'jwks_unavailable'])
     expect(exit).toBe(0)
   })
 })
@@ -670,12 +670,17 @@ async function privateJwk(key: TestKey): Promise<Record<string, unknown>> {
 }
 
 /** A child that serves a JWKS, signs a token for its own origin with jose, verifies it, closes. */
+/**
+ * A child that serves a JWKS and a never-answering endpoint, signs tokens for its own origin with
+ * jose, verifies one of each, prints the outcomes, closes its server and has nothing left to do.
+ */
 function childScript(dist: string): string {
   return `
     import { createServer } from 'node:http'
     import { importJWK, SignJWT } from 'jose'
     import { createVerifier } from ${JSON.stringify(dist)}
     const server = createServer((req, res) => {
+      if (req.url === '/hang') return // never answers: the verifier's timeout must end it
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end(process.env.JWKS)
     })
@@ -687,12 +692,23 @@ function childScript(dist: string): string {
       .setIssuedAt()
       .setExpirationTime('1h')
       .sign(await importJWK(jwk, jwk.alg))
+    const hanging = origin + '/hanging'
     const verifier = createVerifier({
-      issuers: [{ issuer: origin, audience: 'api', jwksUri: origin + '/jwks' }],
+      issuers: [
+        { issuer: origin, audience: 'api', jwksUri: origin + '/jwks' },
+        { issuer: hanging, audience: 'api', jwksUri: origin + '/hang' },
+      ],
+      jwks: { timeoutDuration: 300 },
       logger: { info() {}, warn() {}, error() {} },
     })
     const principal = await verifier.verify(token)
     console.log(principal.subject)
+    const other = await new SignJWT({ sub: 'alice', aud: 'api', iss: hanging })
+      .setProtectedHeader({ alg: jwk.alg, kid: jwk.kid })
+      .setExpirationTime('1h')
+      .sign(await importJWK(jwk, jwk.alg))
+    const error = await verifier.verify(other).then(() => undefined, (e) => e)
+    console.log(error?.code)
     server.close()
   `
 }
