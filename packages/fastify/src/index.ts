@@ -14,13 +14,7 @@ import {
   type Verifier,
   type VerifierOptions,
 } from '@trustgate/core'
-import type {
-  FastifyInstance,
-  FastifyPluginAsync,
-  FastifyReply,
-  FastifyRequest,
-  preHandlerAsyncHookHandler,
-} from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
 /** Options of the Fastify plugin: the verifier's, plus how to take the token and answer errors. */
@@ -37,6 +31,14 @@ export interface FastifyJwtAuthOptions extends VerifierOptions {
   respond?: boolean
 }
 
+/**
+ * A route-level `preHandler` of trustgate. It declares no `this` and takes the plainest request
+ * and reply, so that it fits the routes of any instance: one with its own logger type (pino's
+ * `loggerInstance`), a type provider, or route generics. Fastify's `AuthGuard`
+ * would bind it to the default logger type and refuse those routes.
+ */
+export type AuthGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The verified caller, or `null` when the request carried no token. */
@@ -44,18 +46,16 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** A `preHandler` that requires a principal (401 `missing_token` without one). */
-    authenticate: preHandlerAsyncHookHandler
+    authenticate: AuthGuard
     /** A `preHandler` that requires every one of `scopes` (403 `insufficient_scope`). */
-    requireScopes(...scopes: string[]): preHandlerAsyncHookHandler
+    requireScopes(...scopes: string[]): AuthGuard
     /** A `preHandler` that requires at least one of `scopes` (403 `insufficient_scope`). */
-    requireAnyScope(...scopes: string[]): preHandlerAsyncHookHandler
+    requireAnyScope(...scopes: string[]): AuthGuard
     /**
      * A `preHandler` from a rule over the principal, such as a tenant or role claim; a principal
      * the rule refuses gets 403 `insufficient_scope` with reason `forbidden`.
      */
-    requirePrincipal(
-      test: (principal: Principal) => boolean | Promise<boolean>,
-    ): preHandlerAsyncHookHandler
+    requirePrincipal(test: (principal: Principal) => boolean | Promise<boolean>): AuthGuard
     /** The verifier behind the plugin, for tokens that do not come with a request. */
     trustgate: Verifier
   }
@@ -66,14 +66,19 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
   if (getToken !== undefined && typeof getToken !== 'function') {
     throw new TypeError('getToken must be a function')
   }
-  const verifier = createVerifier({ logger: fastify.log, ...verifierOptions })
+  if (typeof respond !== 'boolean') throw new TypeError('respond must be a boolean')
+  // `logger: undefined` (e.g. from a config file) still means the app's logger, not pino's default.
+  const verifier = createVerifier({
+    ...verifierOptions,
+    logger: verifierOptions.logger ?? fastify.log,
+  })
 
   // Answers with our body rather than Fastify's default `{ statusCode, code, error, message }`.
   function fail(reply: FastifyReply, error: AuthError): FastifyReply {
     return reply.code(error.statusCode).headers(error.headers).send(error.toJSON())
   }
 
-  function guard(check: Guard): preHandlerAsyncHookHandler {
+  function guard(check: Guard): AuthGuard {
     return async function trustgateGuard(request, reply) {
       try {
         await check(request.principal)
@@ -93,8 +98,10 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
   fastify.decorate('requireAnyScope', (...scopes: string[]) =>
     guard(createGuard({ kind: 'scopes', scopes, mode: 'any' }, verifier.errors)),
   )
-  fastify.decorate('requirePrincipal', (test: (principal: Principal) => boolean | Promise<boolean>) =>
-    guard(createGuard({ kind: 'predicate', test }, verifier.errors)),
+  fastify.decorate(
+    'requirePrincipal',
+    (test: (principal: Principal) => boolean | Promise<boolean>) =>
+      guard(createGuard({ kind: 'predicate', test }, verifier.errors)),
   )
 
   fastify.addHook('onRequest', async function trustgateAuthenticate(request, reply) {
@@ -125,5 +132,12 @@ export const jwtAuth = fp(plugin, { name: '@trustgate/fastify', fastify: '5.x' }
 
 export default jwtAuth
 
-export type { AuthError, AuthErrorCode, AuthErrorReason, Principal } from '@trustgate/core'
+export type {
+  AuthError,
+  AuthErrorCode,
+  AuthErrorReason,
+  IssuerConfig,
+  Principal,
+  VerifierOptions,
+} from '@trustgate/core'
 export type { FastifyInstance }
