@@ -397,7 +397,7 @@ describe('failed fetches', () => {
     ],
     [
       'a response slower than timeoutDuration',
-      () => ({ kind: 'json', body: { keys: [] }, delayMs: 3000 }),
+      () => ({ kind: 'json', body: { keys: [] }, delayMs: 1000 }),
       /within 200 ms/,
     ],
     ['a 500', () => ({ kind: 'json', status: 500, body: jwks(k1) }), /status 500/],

@@ -338,6 +338,47 @@ describe('verify: the reason of each failure', () => {
   })
 })
 
+describe('verify: the order of checks', () => {
+  it('reports the earliest failing step when a token fails several', async () => {
+    const old = { exp: nowSeconds() - 3600, iat: nowSeconds() - 7200, aud: 'other', sub: undefined }
+    // Untrusted issuer comes before everything that needs a key.
+    await rejects(
+      await sign(evil, claims('https://evil.test', old), {
+        header: { kid: 'nope', crit: ['b64'], b64: true },
+      }),
+      'untrusted_issuer',
+    )
+    // Then the key, before the algorithm.
+    await rejects(
+      await signHmac(SECRET, claims(ISS, old), { header: { kid: 'nope' } }),
+      'unknown_kid',
+    )
+    // Then the algorithm, before the signature.
+    await rejects(
+      await signHmac(SECRET, claims(ISS, old), { header: { kid: rsa.kid } }),
+      'alg_not_allowed',
+    )
+    await rejects(await sign(ec, claims(ISS, old), { header: { kid: rsa.kid } }), 'key_mismatch')
+    // Then the signature, before anything the payload says.
+    await rejects(
+      await sign(evil, claims(ISS, old), { header: { kid: rsa.kid, crit: ['b64'], b64: true } }),
+      'bad_signature',
+    )
+    // Then crit, then the claims, time first.
+    await rejects(
+      await sign(rsa, claims(ISS, old), { header: { crit: ['b64'], b64: true } }),
+      'unsupported_crit',
+    )
+    await rejects(await sign(rsa, claims(ISS, old)), 'expired')
+    await rejects(
+      await sign(rsa, claims(ISS, { aud: 'other', sub: undefined })),
+      'audience_mismatch',
+    )
+    // The honest twin passes every step.
+    await expect(verifier.verify(await sign(rsa, claims()))).resolves.toBeDefined()
+  })
+})
+
 describe('verify: time, with clockTolerance', () => {
   const T = Date.UTC(2030, 0, 1) // a fixed instant
   const t = T / 1000
