@@ -83,6 +83,9 @@ export async function startProvider(options = {}) {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
     hits.set(path, (hits.get(path) ?? 0) + 1)
+    // One request per connection: a provider restarted on the same port (key rotation, outage)
+    // must not leave clients holding pooled connections to the instance that was stopped.
+    res.shouldKeepAlive = false
     if (handle === undefined) res.writeHead(503).end()
     else handle(req, res)
   })
