@@ -65,7 +65,7 @@ async function coreOutcome(verifier: Verifier, token: string): Promise<Outcome> 
 }
 
 function httpOutcome(status: number, challenge: string | undefined, body: unknown): Outcome {
-  const parsed = body as { error?: string; key?: string }
+  const parsed = (typeof body === 'object' && body !== null ? body : {}) as { error?: string; key?: string }
   if (status === 200) {
     return { code: 'ok', status, challenge: challenge ?? '', body, ...(parsed.key === undefined ? {} : { key: parsed.key }) }
   }
@@ -108,7 +108,15 @@ export async function createHarness(options: VerifierOptions): Promise<Harness> 
 
   async function viaExpress(token: string): Promise<Outcome> {
     const response = await fetch(`${expressOrigin}/me`, { headers: { authorization: `Bearer ${token}` } })
-    return httpOutcome(response.status, response.headers.get('www-authenticate') ?? undefined, await response.json())
+    // Node itself answers some requests (431 for headers over 16 KiB) with no JSON body.
+    const text = await response.text()
+    let body: unknown = text
+    try {
+      body = JSON.parse(text)
+    } catch {
+      // keep the text
+    }
+    return httpOutcome(response.status, response.headers.get('www-authenticate') ?? undefined, body)
   }
 
   return {
