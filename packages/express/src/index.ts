@@ -65,7 +65,10 @@ function fail(state: State, error: unknown, res: Response, next: NextFunction): 
   next(error)
 }
 
-function remoteContext(req: Request): { reqId: string | number | undefined; remoteAddress: string | undefined } {
+function remoteContext(req: Request): {
+  reqId: string | number | undefined
+  remoteAddress: string | undefined
+} {
   const id = (req as { id?: unknown }).id
   return {
     reqId: typeof id === 'string' || typeof id === 'number' ? id : undefined,
@@ -83,7 +86,11 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
   const verifier = createVerifier(verifierOptions)
   const state: State = { verifier, respond }
 
-  const middleware = function trustgateAuthenticate(req: Request, res: Response, next: NextFunction): void {
+  const middleware = function trustgateAuthenticate(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ): void {
     req.principal = null
     states.set(req, state)
     let pending: Promise<Principal | null>
@@ -158,6 +165,9 @@ function guard(requirement: Requirement, name: string): RequestHandler {
 
 /** A route guard that requires a principal: 401 `missing_token` without one. */
 export function requireAuth(): RequestHandler {
+  // `app.get(path, requireAuth, ...)` type-checks (Express accepts any function as middleware), and
+  // would leave every request hanging: it would only build a guard. Fail loudly instead.
+  if (arguments.length > 0) throw new TypeError('requireAuth is a factory: use requireAuth()')
   return guard({ kind: 'authenticated' }, 'requireAuth')
 }
 
@@ -182,4 +192,11 @@ export function requirePrincipal(
   return guard({ kind: 'predicate', test }, 'requirePrincipal')
 }
 
-export type { AuthError, AuthErrorCode, AuthErrorReason, Principal } from '@trustgate/core'
+export type {
+  AuthError,
+  AuthErrorCode,
+  AuthErrorReason,
+  IssuerConfig,
+  Principal,
+  VerifierOptions,
+} from '@trustgate/core'
