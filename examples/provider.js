@@ -6,6 +6,9 @@
  *
  * Nothing here keeps the process alive once `stop()` has run: oidc-provider's in-memory adapter
  * keeps no timer, and `stop()` closes every open connection.
+ *
+ * oidc-provider prints two warnings on stderr: it prefers Node 22 (it runs on Node 20, which
+ * trustgate supports), and its in-memory adapter is for development. Both are expected here.
  */
 import { createServer } from 'node:http'
 import { exportJWK, generateKeyPair } from 'jose'
