@@ -30,7 +30,11 @@ export default tseslint.config(
   },
   {
     // Tests poke at values on purpose (forged tokens, wrong types, non-null assertions on fixtures).
+    // They belong to tsconfig.test.json, which no package tsconfig includes.
     files: ['**/test/**/*.ts', 'test/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: './tsconfig.test.json' },
+    },
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -40,11 +40,13 @@ export function parseBearer(
   if (value === undefined) return null
   // Node already strips leading and trailing whitespace of a field value (RFC 9110 s5.5).
   value = value.trim()
-  const space = value.indexOf(' ')
-  const scheme = space === -1 ? value : value.slice(0, space)
+  // The scheme ends at the first space or tab, so `Bearer<TAB>token` is a malformed bearer
+  // header, not another scheme.
+  const end = value.search(/[ \t]/)
+  const scheme = end === -1 ? value : value.slice(0, end)
   if (scheme.length === 0) throw errors.invalidRequest('malformed_authorization_header')
   if (scheme.toLowerCase() !== 'bearer') return null
-  const token = space === -1 ? '' : value.slice(space + 1)
+  const token = end === -1 || value[end] !== ' ' ? '' : value.slice(end + 1)
   if (!B64TOKEN.test(token)) throw errors.invalidRequest('malformed_authorization_header')
   return token
 }

@@ -39,7 +39,7 @@ function deepFreeze<T>(root: T): T {
   for (let value = stack.pop(); value !== undefined; value = stack.pop()) {
     if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
       Object.freeze(value)
-      stack.push(...Object.values(value))
+      stack.push(...(Object.values(value) as unknown[]))
     }
   }
   return root
