@@ -323,6 +323,14 @@ describe('logging', () => {
     expectNoToken(jwt, response.body, JSON.stringify(response.headers), ...log.raw)
   })
 
+  it('still uses the app logger when the options say logger: undefined', async () => {
+    const appLog = captureLogger()
+    // exactOptionalPropertyTypes forbids it in TypeScript; a config object loaded from JSON does not.
+    const app = await createApp({ logger: undefined } as never, appLog)
+    await get(app, '/public', `Bearer ${await token({ iss: 'https://evil.test' })}`)
+    expect(appLog.lines.some((line) => line.event === 'untrusted_issuer')).toBe(true)
+  })
+
   it('uses the logger given in the options instead of the app logger', async () => {
     const own = captureLogger()
     const appLog = captureLogger()
