@@ -126,3 +126,11 @@ describe('the example files', () => {
     }
   })
 })
+
+describe('README', () => {
+  it.each(['fastify', 'express'])('shows the %s example exactly as this test runs it', (name) => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const code = readFileSync(new URL(`./readme-${name}.ts`, import.meta.url), 'utf8')
+    expect(readme).toContain('```ts\n' + code + '```')
+  })
+})
