@@ -1,20 +1,26 @@
 // ESLint 9 flat config: typescript-eslint's strictTypeChecked catches the promise bugs that
 // middleware is prone to (no-floating-promises, no-misused-promises).
 import js from '@eslint/js'
+import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/coverage/**', '**/node_modules/**', 'examples/**', 'test/bench/**'],
+    ignores: [
+      '**/dist/**',
+      '**/coverage/**',
+      '**/node_modules/**',
+      'examples/**',
+      'test/bench/**',
+      'eslint.config.js',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: {
-          allowDefaultProject: ['*.js', '*.ts', '.ci/*.js'],
-        },
+        projectService: true,
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -31,7 +37,7 @@ export default tseslint.config(
   {
     // Tests poke at values on purpose (forged tokens, wrong types, non-null assertions on fixtures).
     // They belong to tsconfig.test.json, which no package tsconfig includes.
-    files: ['**/test/**/*.ts', 'test/**/*.ts'],
+    files: ['**/test/**/*.ts', 'test/**/*.ts', 'vitest.config.ts'],
     languageOptions: {
       parserOptions: { projectService: false, project: './tsconfig.test.json' },
     },
@@ -48,6 +54,15 @@ export default tseslint.config(
       '@typescript-eslint/no-empty-function': 'off',
       '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/no-deprecated': 'off',
+    },
+  },
+  {
+    // Plain JavaScript (scripts the tests spawn): no type information to lint with.
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: globals.node,
     },
   },
 )

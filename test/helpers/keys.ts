@@ -49,6 +49,11 @@ export function jwks(...keys: readonly TestKey[]): { keys: JWK[] } {
   return { keys: keys.map((key) => key.jwk) }
 }
 
+/** A copy without the members set to `undefined`: that is how a test leaves a claim out. */
+function defined(object: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined))
+}
+
 /** Seconds since the epoch, as claims use. */
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000)
@@ -72,15 +77,13 @@ export async function sign(
 ): Promise<string> {
   const now = nowSeconds()
   const claims: Record<string, unknown> = { iat: now, exp: now + 3600, ...payload }
-  for (const name of Object.keys(claims)) if (claims[name] === undefined) delete claims[name]
   const header: Record<string, unknown> = {
     alg: options.signAlg ?? key.alg,
     kid: key.kid,
     ...options.header,
   }
-  for (const name of Object.keys(header)) if (header[name] === undefined) delete header[name]
-  return new SignJWT(claims)
-    .setProtectedHeader(header as { alg: string })
+  return new SignJWT(defined(claims))
+    .setProtectedHeader(defined(header) as { alg: string })
     .sign(key.privateKey)
 }
 
@@ -92,11 +95,11 @@ export async function signHmac(
 ): Promise<string> {
   const now = nowSeconds()
   const claims: Record<string, unknown> = { iat: now, exp: now + 3600, ...payload }
-  for (const name of Object.keys(claims)) if (claims[name] === undefined) delete claims[name]
   const header: Record<string, unknown> = { alg: options.alg ?? 'HS256', ...options.header }
-  for (const name of Object.keys(header)) if (header[name] === undefined) delete header[name]
   const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret
-  return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(bytes)
+  return new SignJWT(defined(claims))
+    .setProtectedHeader(defined(header) as { alg: string })
+    .sign(bytes)
 }
 
 /** Base64url of a JSON value, to hand-build malformed or unsigned tokens in attack tests. */
