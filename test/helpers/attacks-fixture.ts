@@ -52,7 +52,11 @@ export async function createAttackWorld(
   const evilTwin = await createKey('RS256', { kid: rs.kid })
   idp.route('/jwks', { kind: 'json', body: jwks(rs, rs2, es, ed) })
   attacker.route('/jwks', { kind: 'json', body: jwks(evil, evilTwin) })
-  attacker.route('/x5u', { kind: 'raw', body: 'certificate', contentType: 'application/pem-certificate-chain' })
+  attacker.route('/x5u', {
+    kind: 'raw',
+    body: 'certificate',
+    contentType: 'application/pem-certificate-chain',
+  })
   const iss = idp.origin
   const log = captureLogger()
   const options: VerifierOptions = {

@@ -50,7 +50,13 @@ export interface Harness {
 async function coreOutcome(verifier: Verifier, token: string): Promise<Outcome> {
   try {
     const principal = await verifier.verify(token)
-    return { code: 'ok', status: 200, challenge: '', body: { key: principal.key }, key: principal.key }
+    return {
+      code: 'ok',
+      status: 200,
+      challenge: '',
+      body: { key: principal.key },
+      key: principal.key,
+    }
   } catch (error) {
     // Anything but an AuthError is a bug: let it fail the test as it is.
     if (!isAuthError(error)) throw error
@@ -65,11 +71,25 @@ async function coreOutcome(verifier: Verifier, token: string): Promise<Outcome> 
 }
 
 function httpOutcome(status: number, challenge: string | undefined, body: unknown): Outcome {
-  const parsed = (typeof body === 'object' && body !== null ? body : {}) as { error?: string; key?: string }
-  if (status === 200) {
-    return { code: 'ok', status, challenge: challenge ?? '', body, ...(parsed.key === undefined ? {} : { key: parsed.key }) }
+  const parsed = (typeof body === 'object' && body !== null ? body : {}) as {
+    error?: string
+    key?: string
   }
-  return { code: parsed.error ?? `http_${String(status)}`, status, challenge: challenge ?? '', body }
+  if (status === 200) {
+    return {
+      code: 'ok',
+      status,
+      challenge: challenge ?? '',
+      body,
+      ...(parsed.key === undefined ? {} : { key: parsed.key }),
+    }
+  }
+  return {
+    code: parsed.error ?? `http_${String(status)}`,
+    status,
+    challenge: challenge ?? '',
+    body,
+  }
 }
 
 /** Builds the core verifier, a Fastify app and a listening Express app with the same options. */
@@ -101,13 +121,23 @@ export async function createHarness(options: VerifierOptions): Promise<Harness> 
   const expressOrigin = `http://127.0.0.1:${String(port)}`
 
   async function injectAuthorization(value: string): Promise<Outcome> {
-    const response = await fastify.inject({ method: 'GET', url: '/me', headers: { authorization: value } })
+    const response = await fastify.inject({
+      method: 'GET',
+      url: '/me',
+      headers: { authorization: value },
+    })
     const challenge = response.headers['www-authenticate']
-    return httpOutcome(response.statusCode, typeof challenge === 'string' ? challenge : undefined, response.json())
+    return httpOutcome(
+      response.statusCode,
+      typeof challenge === 'string' ? challenge : undefined,
+      response.json(),
+    )
   }
 
   async function viaExpress(token: string): Promise<Outcome> {
-    const response = await fetch(`${expressOrigin}/me`, { headers: { authorization: `Bearer ${token}` } })
+    const response = await fetch(`${expressOrigin}/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
     // Node itself answers some requests (431 for headers over 16 KiB) with no JSON body.
     const text = await response.text()
     let body: unknown = text
@@ -152,7 +182,8 @@ export function expectRefused(
   logLines: readonly string[] = [],
 ): void {
   const code = expected.code ?? 'invalid_token'
-  const status = expected.status ?? (code === 'jwks_unavailable' ? 503 : code === 'invalid_request' ? 400 : 401)
+  const status =
+    expected.status ?? (code === 'jwks_unavailable' ? 503 : code === 'invalid_request' ? 400 : 401)
   const { core } = outcomes
   expect({ code: core.code, reason: core.reason, status: core.status }).toEqual({
     code,
@@ -177,15 +208,26 @@ export function expectRefused(
 /** Asserts that the three paths resolved `token` to the principal `key`. */
 export function expectAccepted(outcomes: Outcomes, key: string): void {
   for (const via of [outcomes.core, outcomes.fastify, outcomes.express]) {
-    expect({ code: via.code, status: via.status, key: via.key }).toEqual({ code: 'ok', status: 200, key })
+    expect({ code: via.code, status: via.status, key: via.key }).toEqual({
+      code: 'ok',
+      status: 200,
+      key,
+    })
   }
 }
 
 /** Asserts that neither the token nor its signature part appears in any answer or log line. */
-export function expectNoTrace(token: string, outcomes: Outcomes, logLines: readonly string[] = []): void {
+export function expectNoTrace(
+  token: string,
+  outcomes: Outcomes,
+  logLines: readonly string[] = [],
+): void {
   const secrets = [token, token.split('.')[2] ?? ''].filter((s) => s.length >= 16)
   const visible = [
-    ...[outcomes.core, outcomes.fastify, outcomes.express].flatMap((o) => [o.challenge, JSON.stringify(o.body)]),
+    ...[outcomes.core, outcomes.fastify, outcomes.express].flatMap((o) => [
+      o.challenge,
+      JSON.stringify(o.body),
+    ]),
     ...logLines,
   ]
   for (const secret of secrets) {
@@ -219,7 +261,8 @@ export function signRaw(
   const key = privateKey instanceof KeyObject ? privateKey : KeyObject.from(privateKey)
   let signature: Buffer
   if (alg === 'EdDSA') signature = cryptoSign(null, Buffer.from(input), key)
-  else if (alg.startsWith('ES')) signature = cryptoSign(hash, Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
+  else if (alg.startsWith('ES'))
+    signature = cryptoSign(hash, Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
   else if (alg.startsWith('PS')) {
     signature = cryptoSign(hash, Buffer.from(input), {
       key,

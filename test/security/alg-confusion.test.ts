@@ -6,7 +6,12 @@
 import { exportJWK, exportSPKI } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectAccepted, expectRefused, keyOf, signRaw } from '../helpers/attacks.js'
-import { createAttackWorld, HMAC_ISS, SECRET, type AttackWorld } from '../helpers/attacks-fixture.js'
+import {
+  createAttackWorld,
+  HMAC_ISS,
+  SECRET,
+  type AttackWorld,
+} from '../helpers/attacks-fixture.js'
 import { b64json, sign, signHmac, type TestKey } from '../helpers/keys.js'
 
 let world: AttackWorld
@@ -23,7 +28,7 @@ async function publicKeyForms(key: TestKey): Promise<Record<string, string>> {
   const pem = await exportSPKI(key.publicKey)
   const jwk = await exportJWK(key.publicKey)
   return {
-    'PEM': pem,
+    PEM: pem,
     'PEM without final newline': pem.trimEnd(),
     'PEM with CRLF': pem.replace(/\n/g, '\r\n'),
     'JWK JSON': JSON.stringify(jwk),
@@ -54,20 +59,38 @@ describe('algorithm confusion', () => {
     expectAccepted(await world.harness.run(honest), keyOf('https://static.test', 'alice'))
     const secret = await exportSPKI(world.staticKey.publicKey)
     const token = await signHmac(secret, claims, { header: { kid: world.staticKey.kid } })
-    expectRefused(await world.harness.run(token), { reason: 'alg_not_allowed' }, token, world.log.raw)
+    expectRefused(
+      await world.harness.run(token),
+      { reason: 'alg_not_allowed' },
+      token,
+      world.log.raw,
+    )
   })
 
   it('refuses an HMAC token without kid, so that no key of the set is tried as a secret', async () => {
     const secret = await exportSPKI(world.rs.publicKey)
     const token = await signHmac(secret, world.claims())
-    expectRefused(await world.harness.run(token), { reason: 'alg_not_allowed' }, token, world.log.raw)
+    expectRefused(
+      await world.harness.run(token),
+      { reason: 'alg_not_allowed' },
+      token,
+      world.log.raw,
+    )
   })
 
   it('refuses an RS256 token for the HMAC issuer, whose HS256 twin passes', async () => {
     const claims = { iss: HMAC_ISS, sub: 'alice', aud: 'api' }
-    expectAccepted(await world.harness.run(await signHmac(SECRET, claims)), keyOf(HMAC_ISS, 'alice'))
+    expectAccepted(
+      await world.harness.run(await signHmac(SECRET, claims)),
+      keyOf(HMAC_ISS, 'alice'),
+    )
     const token = await sign(world.rs, claims, { header: { kid: undefined } })
-    expectRefused(await world.harness.run(token), { reason: 'alg_not_allowed' }, token, world.log.raw)
+    expectRefused(
+      await world.harness.run(token),
+      { reason: 'alg_not_allowed' },
+      token,
+      world.log.raw,
+    )
   })
 
   it('refuses a token whose alg names another family than its key (ES256 on RSA, RS256 on EC, EdDSA on RSA)', async () => {
@@ -83,13 +106,23 @@ describe('algorithm confusion', () => {
     for (const [alg, kid] of cases) {
       const token = `${b64json({ alg, kid })}.${payload}.${signature}`
       // PS256 fits an RSA key whose JWK does not pin RS256... ours does, so every case is a mismatch.
-      expectRefused(await world.harness.run(token), { reason: 'key_mismatch' }, token, world.log.raw)
+      expectRefused(
+        await world.harness.run(token),
+        { reason: 'key_mismatch' },
+        token,
+        world.log.raw,
+      )
     }
   })
 
   it('refuses a token signed PS256 with the trusted RSA key when the JWK pins RS256', async () => {
     const header = JSON.stringify({ alg: 'PS256', kid: world.rs.kid })
-    const token = signRaw(world.rs.privateKey, 'PS256', header, JSON.stringify(world.claims({ exp: 4102444800 })))
+    const token = signRaw(
+      world.rs.privateKey,
+      'PS256',
+      header,
+      JSON.stringify(world.claims({ exp: 4102444800 })),
+    )
     expectRefused(await world.harness.run(token), { reason: 'key_mismatch' }, token, world.log.raw)
   })
 })

@@ -4,7 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectAccepted, expectRefused, keyOf } from '../helpers/attacks.js'
-import { createAttackWorld, HMAC_ISS, SECRET, type AttackWorld } from '../helpers/attacks-fixture.js'
+import {
+  createAttackWorld,
+  HMAC_ISS,
+  SECRET,
+  type AttackWorld,
+} from '../helpers/attacks-fixture.js'
 import { b64json, sign, signHmac } from '../helpers/keys.js'
 
 let world: AttackWorld
@@ -38,7 +43,12 @@ describe('alg none', () => {
     it(`refuses alg "${alg}" carrying the trusted kid and a real signature of other bytes`, async () => {
       const honest = await sign(world.rs, world.claims())
       const token = `${b64json({ alg, kid: world.rs.kid })}.${b64json(world.claims())}.${honest.split('.')[2]!}`
-      expectRefused(await world.harness.run(token), { reason: 'alg_not_allowed' }, token, world.log.raw)
+      expectRefused(
+        await world.harness.run(token),
+        { reason: 'alg_not_allowed' },
+        token,
+        world.log.raw,
+      )
     })
 
     it(`refuses alg "${alg}" for the HMAC issuer, whose twin signed HS256 passes`, async () => {
@@ -46,7 +56,12 @@ describe('alg none', () => {
       const honest = await signHmac(SECRET, claims)
       expectAccepted(await world.harness.run(honest), keyOf(HMAC_ISS, 'alice'))
       const token = `${b64json({ alg })}.${honest.split('.')[1]!}.${honest.split('.')[2]!}`
-      expectRefused(await world.harness.run(token), { reason: 'alg_not_allowed' }, token, world.log.raw)
+      expectRefused(
+        await world.harness.run(token),
+        { reason: 'alg_not_allowed' },
+        token,
+        world.log.raw,
+      )
     })
   }
 
@@ -55,7 +70,12 @@ describe('alg none', () => {
     const [, payload, signature] = honest.split('.') as [string, string, string]
     for (const alg of [null, ['RS256'], { name: 'RS256' }, 256, true]) {
       const token = `${b64json({ alg, kid: world.rs.kid })}.${payload}.${signature}`
-      expectRefused(await world.harness.run(token), { reason: 'alg_not_allowed' }, token, world.log.raw)
+      expectRefused(
+        await world.harness.run(token),
+        { reason: 'alg_not_allowed' },
+        token,
+        world.log.raw,
+      )
     }
   })
 
@@ -63,7 +83,12 @@ describe('alg none', () => {
     const honest = await sign(world.rs, world.claims())
     const [, payload, signature] = honest.split('.') as [string, string, string]
     const token = `${b64json({ kid: world.rs.kid })}.${payload}.${signature}`
-    expectRefused(await world.harness.run(token), { reason: 'alg_not_allowed' }, token, world.log.raw)
+    expectRefused(
+      await world.harness.run(token),
+      { reason: 'alg_not_allowed' },
+      token,
+      world.log.raw,
+    )
   })
 
   it('never made a request to the attacker server', () => {

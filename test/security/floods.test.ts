@@ -3,13 +3,15 @@
  * JWKS requests stay within the cooldown bound), 100 000 tokens from random untrusted issuers (no
  * network, sampled log lines), 10 000 concurrent requests through each adapter on a cold cache
  * (one JWKS fetch, every request answered correctly), and the heap after each flood, measured
- * after a full GC in a child `node --expose-gc` process (flood-memory.mjs).
+ * after a full GC in a child `node --expose-gc` process (flood-memory.ts).
  *
  * FLOOD_SCALE=<n> multiplies every size, for longer local runs.
  */
 import { createVerifier } from '@trustgate/core'
 import { randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import ts from 'typescript'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -73,11 +75,24 @@ describe('floods through the core', () => {
     const iss = `${idp.origin}/kids`
     idp.route('/kids/jwks', { kind: 'json', body: jwks(key) })
     const log = captureLogger()
-    const verifier = createVerifier({ logger: log.logger, issuers: [{ issuer: iss, audience: 'api', jwksUri: `${iss}/jwks` }] })
-    const payload = b64json({ iss, sub: 'alice', aud: 'api', exp: Math.floor(Date.now() / 1000) + 3600 })
+    const verifier = createVerifier({
+      logger: log.logger,
+      issuers: [{ issuer: iss, audience: 'api', jwksUri: `${iss}/jwks` }],
+    })
+    const payload = b64json({
+      iss,
+      sub: 'alice',
+      aud: 'api',
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    })
     const signature = randomBytes(64).toString('base64url')
     const started = Date.now()
-    const tally = await flood(verifier.verify, FLOOD, () => `${b64json({ alg: 'ES256', kid: randomBytes(12).toString('hex') })}.${payload}.${signature}`)
+    const tally = await flood(
+      verifier.verify,
+      FLOOD,
+      () =>
+        `${b64json({ alg: 'ES256', kid: randomBytes(12).toString('hex') })}.${payload}.${signature}`,
+    )
     const elapsed = Date.now() - started
     expect(tally).toEqual({ unknown_kid: FLOOD })
     // The cold fetch, then at most one refetch per cooldown interval.
@@ -93,7 +108,10 @@ describe('floods through the core', () => {
     idp.route('/trusted/jwks', { kind: 'json', body: jwks(key) })
     const log = captureLogger()
     const iss = `${idp.origin}/trusted`
-    const verifier = createVerifier({ logger: log.logger, issuers: [{ issuer: iss, audience: 'api', jwksUri: `${iss}/jwks` }] })
+    const verifier = createVerifier({
+      logger: log.logger,
+      issuers: [{ issuer: iss, audience: 'api', jwksUri: `${iss}/jwks` }],
+    })
     idp.resetHits()
     attacker.resetHits()
     const header = b64json({ alg: 'ES256', kid: key.kid })
@@ -101,7 +119,11 @@ describe('floods through the core', () => {
     const started = Date.now()
     // Untrusted issuers on the attacker's server: any request made for them would be counted.
     const tally = await flood(verifier.verify, FLOOD, () => {
-      const claims = { iss: `${attacker.origin}/${randomBytes(8).toString('hex')}`, sub: 'alice', aud: 'api' }
+      const claims = {
+        iss: `${attacker.origin}/${randomBytes(8).toString('hex')}`,
+        sub: 'alice',
+        aud: 'api',
+      }
       return `${header}.${b64json(claims)}.${signature}`
     })
     const elapsed = Date.now() - started
@@ -109,20 +131,33 @@ describe('floods through the core', () => {
     expect(idp.hits() + attacker.hits()).toBe(0)
     const warnings = log.lines.filter((line) => line.event === 'untrusted_issuer')
     expect(warnings.length).toBe(log.lines.length)
-    expect(warnings.length).toBeLessThanOrEqual(LOG_LINES_PER_WINDOW * (Math.ceil(elapsed / LOG_WINDOW_MS) + 1))
+    expect(warnings.length).toBeLessThanOrEqual(
+      LOG_LINES_PER_WINDOW * (Math.ceil(elapsed / LOG_WINDOW_MS) + 1),
+    )
     const suppressed = warnings.reduce((sum, line) => sum + (line.suppressed as number), 0)
     expect(warnings.length + suppressed).toBeLessThanOrEqual(FLOOD)
   })
 
   it('holds the heap within its bound after each flood, measured after GC in a child process', async () => {
     const root = fileURLToPath(new URL('../..', import.meta.url))
+    const source = await readFile(new URL('flood-memory.ts', import.meta.url), 'utf8')
+    const script = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--expose-gc', 'test/security/flood-memory.mjs'],
-      { cwd: root, env: { ...process.env, FLOOD_N: String(FLOOD), FLOOD_VALID: String(20_000 * SCALE) }, timeout: 120_000 },
+      ['--expose-gc', '--input-type=module', '-e', script],
+      {
+        cwd: root,
+        env: { ...process.env, FLOOD_N: String(FLOOD), FLOOD_VALID: String(20_000 * SCALE) },
+        timeout: 120_000,
+      },
     )
     const result = JSON.parse(stdout) as {
-      heap: Record<'baseline' | 'afterRandomKids' | 'afterUntrustedIssuers' | 'afterValidDistinct', number>
+      heap: Record<
+        'baseline' | 'afterRandomKids' | 'afterUntrustedIssuers' | 'afterValidDistinct',
+        number
+      >
       tallies: Record<string, Record<string, number>>
       jwksHits: number
       logLines: number
@@ -136,7 +171,9 @@ describe('floods through the core', () => {
     expect(result.jwksHits).toBeLessThanOrEqual(2)
     expect(result.logLines).toBeLessThanOrEqual(20)
     expect(heap.afterRandomKids - heap.baseline).toBeLessThan(REJECTED_FLOOD_HEAP_BOUND)
-    expect(heap.afterUntrustedIssuers - heap.afterRandomKids).toBeLessThan(REJECTED_FLOOD_HEAP_BOUND)
+    expect(heap.afterUntrustedIssuers - heap.afterRandomKids).toBeLessThan(
+      REJECTED_FLOOD_HEAP_BOUND,
+    )
     expect(heap.afterValidDistinct - heap.baseline).toBeLessThan(VALID_FLOOD_HEAP_BOUND)
     console.info(`flood-memory: ${stdout.trim()}`)
   }, 150_000)
@@ -156,9 +193,16 @@ describe('concurrent requests on a cold cache', () => {
       logger: captureLogger().logger,
       issuers: [{ issuer: iss, audience: 'api', jwksUri: `${iss}/jwks` }],
     })
-    valid = await Promise.all(Array.from({ length: 100 }, (_, i) => sign(key, { iss, sub: `user-${String(i)}`, aud: 'api' })))
+    valid = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        sign(key, { iss, sub: `user-${String(i)}`, aud: 'api' }),
+      ),
+    )
     // A forged twin of each: the same claims, another user's signature.
-    forged = valid.map((token, i) => `${token.split('.').slice(0, 2).join('.')}.${valid[(i + 1) % valid.length]!.split('.')[2]!}`)
+    forged = valid.map(
+      (token, i) =>
+        `${token.split('.').slice(0, 2).join('.')}.${valid[(i + 1) % valid.length]!.split('.')[2]!}`,
+    )
     idp.resetHits()
   })
   afterAll(async () => {
@@ -167,13 +211,19 @@ describe('concurrent requests on a cold cache', () => {
 
   function expected(i: number): { token: string; status: number; key?: string } {
     const n = i % 100
-    return i % 10 === 9 ? { token: forged[n]!, status: 401 } : { token: valid[n]!, status: 200, key: keyOf(iss, `user-${String(n)}`) }
+    return i % 10 === 9
+      ? { token: forged[n]!, status: 401 }
+      : { token: valid[n]!, status: 200, key: keyOf(iss, `user-${String(n)}`) }
   }
 
   it(`answers ${String(CONCURRENT)} concurrent Fastify requests correctly with one JWKS fetch`, async () => {
     const responses = await Promise.all(
       Array.from({ length: CONCURRENT }, (_, i) =>
-        harness.fastify.inject({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${expected(i).token}` } }),
+        harness.fastify.inject({
+          method: 'GET',
+          url: '/me',
+          headers: { authorization: `Bearer ${expected(i).token}` },
+        }),
       ),
     )
     responses.forEach((response, i) => {
@@ -194,9 +244,13 @@ describe('concurrent requests on a cold cache', () => {
     async function worker(): Promise<void> {
       for (let i = next++; i < CONCURRENT; i = next++) {
         const want = expected(i)
-        const response = await fetch(`${harness.expressOrigin}/me`, { headers: { authorization: `Bearer ${want.token}` } })
+        const response = await fetch(`${harness.expressOrigin}/me`, {
+          headers: { authorization: `Bearer ${want.token}` },
+        })
         const body = (await response.json()) as { key?: string; error?: string }
-        const right = response.status === want.status && (want.status === 200 ? body.key === want.key : body.error === 'invalid_token')
+        const right =
+          response.status === want.status &&
+          (want.status === 200 ? body.key === want.key : body.error === 'invalid_token')
         if (!right) wrong++
       }
     }

@@ -34,10 +34,23 @@ describe('signature forgery', () => {
   })
 
   it('refuses the honest signature over an edited payload (sub, scope, exp, aud)', async () => {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>
-    for (const edit of [{ sub: 'admin' }, { scope: 'read admin' }, { exp: 4102444800 }, { aud: ['api', 'admin'] }]) {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >
+    for (const edit of [
+      { sub: 'admin' },
+      { scope: 'read admin' },
+      { exp: 4102444800 },
+      { aud: ['api', 'admin'] },
+    ]) {
       const token = `${header}.${part({ ...claims, ...edit })}.${signature}`
-      expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+      expectRefused(
+        await world.harness.run(token),
+        { reason: 'bad_signature' },
+        token,
+        world.log.raw,
+      )
     }
   })
 
@@ -63,7 +76,11 @@ describe('signature forgery', () => {
   })
 
   it('refuses a stripped signature: empty part, missing part, or missing dot', async () => {
-    for (const token of [`${header}.${payload}.`, `${header}.${payload}`, `${header}${payload}${signature}`]) {
+    for (const token of [
+      `${header}.${payload}.`,
+      `${header}.${payload}`,
+      `${header}${payload}${signature}`,
+    ]) {
       expectRefused(await world.harness.run(token), { reason: 'malformed' }, token, world.log.raw)
     }
   })
@@ -80,13 +97,20 @@ describe('signature forgery', () => {
     ]
     for (const variant of variants) {
       const token = `${header}.${payload}.${variant.toString('base64url')}`
-      expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+      expectRefused(
+        await world.harness.run(token),
+        { reason: 'bad_signature' },
+        token,
+        world.log.raw,
+      )
     }
   })
 
   it('refuses a signature in base64 with padding or in standard alphabet as malformed', async () => {
     const std = Buffer.from(signature, 'base64url').toString('base64')
-    for (const token of [`${honest}==`, `${header}.${payload}.${std}`].filter((t) => /[+/=]/.test(t))) {
+    for (const token of [`${honest}==`, `${header}.${payload}.${std}`].filter((t) =>
+      /[+/=]/.test(t),
+    )) {
       expectRefused(await world.harness.run(token), { reason: 'malformed' }, token, world.log.raw)
     }
   })
@@ -99,7 +123,12 @@ describe('signature forgery', () => {
     const der = toDer(raw)
     for (const forged of [Buffer.alloc(64), der]) {
       const token = `${esHeader}.${esPayload}.${forged.toString('base64url')}`
-      expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+      expectRefused(
+        await world.harness.run(token),
+        { reason: 'bad_signature' },
+        token,
+        world.log.raw,
+      )
     }
   })
 
@@ -115,7 +144,12 @@ describe('signature forgery', () => {
 describe('attacker identity provider', () => {
   it("refuses the attacker IdP's own valid token for its own issuer, fetching nothing", async () => {
     const token = await sign(world.evil, { ...world.claims(), iss: world.attacker.origin })
-    expectRefused(await world.harness.run(token), { reason: 'untrusted_issuer' }, token, world.log.raw)
+    expectRefused(
+      await world.harness.run(token),
+      { reason: 'untrusted_issuer' },
+      token,
+      world.log.raw,
+    )
     expect(world.attacker.hits()).toBe(0)
   })
 
@@ -123,7 +157,12 @@ describe('attacker identity provider', () => {
     const ownKid = await sign(world.evil, world.claims())
     expectRefused(await world.harness.run(ownKid), { reason: 'unknown_kid' }, ownKid, world.log.raw)
     const stolenKid = await sign(world.evilTwin, world.claims())
-    expectRefused(await world.harness.run(stolenKid), { reason: 'bad_signature' }, stolenKid, world.log.raw)
+    expectRefused(
+      await world.harness.run(stolenKid),
+      { reason: 'bad_signature' },
+      stolenKid,
+      world.log.raw,
+    )
     expect(world.attacker.hits()).toBe(0)
   })
 })
@@ -132,7 +171,12 @@ describe('audience replay', () => {
   it('refuses a trusted token minted for another audience, and accepts its twin for ours', async () => {
     for (const aud of ['other-api', ['other-api', 'billing'], 'API', 'api ', ['']]) {
       const token = await sign(world.rs, world.claims({ aud }))
-      expectRefused(await world.harness.run(token), { reason: 'audience_mismatch' }, token, world.log.raw)
+      expectRefused(
+        await world.harness.run(token),
+        { reason: 'audience_mismatch' },
+        token,
+        world.log.raw,
+      )
     }
     const twin = await sign(world.rs, world.claims({ aud: ['other-api', 'api'] }))
     expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
@@ -140,7 +184,12 @@ describe('audience replay', () => {
 
   it('refuses a token without aud', async () => {
     const token = await sign(world.rs, world.claims({ aud: undefined }))
-    expectRefused(await world.harness.run(token), { reason: 'audience_mismatch' }, token, world.log.raw)
+    expectRefused(
+      await world.harness.run(token),
+      { reason: 'audience_mismatch' },
+      token,
+      world.log.raw,
+    )
   })
 })
 

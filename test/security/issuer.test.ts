@@ -45,7 +45,10 @@ const NEAR_MISSES: [string, unknown][] = [
   ['a BOM in front', `\ufeff${TRUSTED}`],
   ['a Cyrillic a (U+0430)', 'https://\u0430uth.example.test/tenant'],
   ['a Cyrillic e (U+0435)', 'https://auth.\u0435xample.test/tenant'],
-  ['a Greek omicron (U+03BF) in place of a letter', 'https://auth.example.test/tenant'.replace('t/', '\u03bf/')],
+  [
+    'a Greek omicron (U+03BF) in place of a letter',
+    'https://auth.example.test/tenant'.replace('t/', '\u03bf/'),
+  ],
   ['the decomposed form of an accent', 'https://auth.example.test/tenant\u0301'],
   ['full-width letters', 'https://\uff41uth.example.test/tenant'],
   ['the punycode of a look-alike', 'https://xn--uth-5cd.example.test/tenant'],
@@ -69,7 +72,7 @@ describe('near-miss issuers', () => {
   it('refuses every near-miss of the trusted issuer with no JWKS request at all', async () => {
     world.idp.resetHits()
     for (const [name, iss] of NEAR_MISSES) {
-      const token = await sign(world.rs, { iss, sub: 'alice', aud: 'api' })
+      const token = await sign(world.rs, { iss: iss as string, sub: 'alice', aud: 'api' })
       const outcomes = await world.harness.run(token)
       expect(outcomes.core.reason, name).toBe('untrusted_issuer')
       expectRefused(outcomes, { reason: 'untrusted_issuer' }, token, world.log.raw)
@@ -115,8 +118,12 @@ describe('subject confusion across issuers', () => {
 
   it('keeps keys apart when the separator appears in the issuer or the subject', async () => {
     // <TRUSTED, "alice|bob"> and <TRUSTED + "|alice", "bob"> would both join to the same naive string.
-    const one = await world.harness.run(await sign(world.rs, { iss: TRUSTED, sub: 'alice|bob', aud: 'api' }))
-    const two = await world.harness.run(await sign(world.staticKey, { iss: PIPE, sub: 'bob', aud: 'api' }))
+    const one = await world.harness.run(
+      await sign(world.rs, { iss: TRUSTED, sub: 'alice|bob', aud: 'api' }),
+    )
+    const two = await world.harness.run(
+      await sign(world.staticKey, { iss: PIPE, sub: 'bob', aud: 'api' }),
+    )
     expectAccepted(one, keyOf(TRUSTED, 'alice|bob'))
     expectAccepted(two, keyOf(PIPE, 'bob'))
     expect(one.core.key).not.toBe(two.core.key)

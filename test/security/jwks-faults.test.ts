@@ -37,7 +37,10 @@ afterAll(async () => {
 
 let paths = 0
 /** A fresh JWKS path on the IdP and a verifier for it (the issuer is the path's URL). */
-function issuerAt(route: Route, jwksOptions: VerifierOptions['jwks'] = {}): {
+function issuerAt(
+  route: Route,
+  jwksOptions: VerifierOptions['jwks'] = {},
+): {
   iss: string
   path: string
   options: VerifierOptions
@@ -71,13 +74,39 @@ const FAULTS: [string, () => Route][] = [
   ['answers invalid UTF-8', () => ({ kind: 'raw', body: Buffer.from([0x7b, 0xff, 0x7d]) })],
   ['answers JSON that is not a JWK Set', () => ({ kind: 'json', body: { keys: 'k1' } })],
   ['answers an empty JWK Set', () => ({ kind: 'json', body: { keys: [] } })],
-  ['answers only unusable keys', () => ({ kind: 'json', body: { keys: [{ kty: 'oct', k: 'AAAA' }, { ...k1.jwk, use: 'enc' }] } })],
-  ['answers a 10 MB body with content-length', () => ({ kind: 'raw', body: Buffer.alloc(TEN_MB, 0x20) })],
-  ['redirects (302) to the attacker', () => ({ kind: 'redirect', location: `${attacker.origin}/jwks` })],
-  ['redirects (307) to the attacker', () => ({ kind: 'redirect', status: 307, location: `${attacker.origin}/jwks` })],
-  ['redirects (308) to the attacker', () => ({ kind: 'redirect', status: 308, location: `${attacker.origin}/jwks` })],
+  [
+    'answers only unusable keys',
+    () => ({
+      kind: 'json',
+      body: {
+        keys: [
+          { kty: 'oct', k: 'AAAA' },
+          { ...k1.jwk, use: 'enc' },
+        ],
+      },
+    }),
+  ],
+  [
+    'answers a 10 MB body with content-length',
+    () => ({ kind: 'raw', body: Buffer.alloc(TEN_MB, 0x20) }),
+  ],
+  [
+    'redirects (302) to the attacker',
+    () => ({ kind: 'redirect', location: `${attacker.origin}/jwks` }),
+  ],
+  [
+    'redirects (307) to the attacker',
+    () => ({ kind: 'redirect', status: 307, location: `${attacker.origin}/jwks` }),
+  ],
+  [
+    'redirects (308) to the attacker',
+    () => ({ kind: 'redirect', status: 308, location: `${attacker.origin}/jwks` }),
+  ],
   ['resets the connection', () => ({ kind: 'destroy' })],
-  ['answers slowly, after the timeout', () => ({ kind: 'json', body: jwks(k1), delayMs: TIMEOUT_MS + 300 })],
+  [
+    'answers slowly, after the timeout',
+    () => ({ kind: 'json', body: jwks(k1), delayMs: TIMEOUT_MS + 300 }),
+  ],
 ]
 
 describe('a JWKS endpoint that fails', () => {
@@ -133,7 +162,12 @@ describe('a JWKS endpoint that fails', () => {
     const harness = await createHarness(options)
     try {
       const token = await tokenFor(k1, iss)
-      expectRefused(await harness.run(token), { code: 'jwks_unavailable', reason: 'jwks_unavailable' }, token, log.raw)
+      expectRefused(
+        await harness.run(token),
+        { code: 'jwks_unavailable', reason: 'jwks_unavailable' },
+        token,
+        log.raw,
+      )
     } finally {
       await harness.close()
     }
@@ -173,7 +207,10 @@ describe('an outage with keys cached', () => {
 
 describe('key sets that change', () => {
   it('refuses a token signed with a removed key once the set is refreshed, token cache on', async () => {
-    const { iss, path, options } = issuerAt({ kind: 'json', body: jwks(k1, k2) }, { cacheMaxAge: 100, cooldownDuration: 150 })
+    const { iss, path, options } = issuerAt(
+      { kind: 'json', body: jwks(k1, k2) },
+      { cacheMaxAge: 100, cooldownDuration: 150 },
+    )
     const verifier = createVerifier(options)
     const removed = await tokenFor(k1, iss)
     const kept = await tokenFor(k2, iss)
@@ -187,11 +224,16 @@ describe('key sets that change', () => {
     expect(idp.hits(path)).toBe(2)
     await expectRejection(verifier.verify(removed), invalidToken('unknown_kid'), removed, log.raw)
     expect((await verifier.verify(kept)).subject).toBe('alice')
-    expect(log.lines.some((l) => l.event === 'jwks_updated' && (l.removed as string[]).includes(k1.kid))).toBe(true)
+    expect(
+      log.lines.some((l) => l.event === 'jwks_updated' && (l.removed as string[]).includes(k1.kid)),
+    ).toBe(true)
   })
 
   it('refuses the removed key through both adapters as well, and accepts the kept one', async () => {
-    const { iss, path, options } = issuerAt({ kind: 'json', body: jwks(k1, k2) }, { cooldownDuration: 0 })
+    const { iss, path, options } = issuerAt(
+      { kind: 'json', body: jwks(k1, k2) },
+      { cooldownDuration: 0 },
+    )
     const harness = await createHarness(options)
     try {
       const removed = await tokenFor(k1, iss)
@@ -199,7 +241,11 @@ describe('key sets that change', () => {
       expectAccepted(await harness.run(removed), keyOf(iss, 'alice'))
       idp.route(path, { kind: 'json', body: jwks(k2) })
       // An unknown kid (cooldown 0) refetches the set, which now lacks k1.
-      const fresh = await sign(k2, { iss, sub: 'bob', aud: 'api' }, { header: { kid: 'rotated-away' } })
+      const fresh = await sign(
+        k2,
+        { iss, sub: 'bob', aud: 'api' },
+        { header: { kid: 'rotated-away' } },
+      )
       expectRefused(await harness.run(fresh), { reason: 'unknown_kid' }, fresh, log.raw)
       expectRefused(await harness.run(removed), { reason: 'unknown_kid' }, removed, log.raw)
       expectAccepted(await harness.run(kept), keyOf(iss, 'alice'))
@@ -230,10 +276,11 @@ describe('key sets that change', () => {
     expect(idp.hits(path)).toBe(10)
     // With a cooldown, the flap stops costing requests: the key not in the current set is refused.
     const slow = createVerifier({ ...options, jwks: { ...options.jwks, cooldownDuration: 60_000 } })
-    const first = (flip % 2 === 0 ? t1 : t2)
+    const first = flip % 2 === 0 ? t1 : t2
     const second = first === t1 ? t2 : t1
     expect((await slow.verify(first)).subject).toBe('alice')
-    for (let i = 0; i < 20; i++) await expectRejection(slow.verify(second), invalidToken('unknown_kid'), second, log.raw)
+    for (let i = 0; i < 20; i++)
+      await expectRejection(slow.verify(second), invalidToken('unknown_kid'), second, log.raw)
     expect(idp.hits(path)).toBe(11)
   })
 })

@@ -6,7 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectAccepted, expectRefused, keyOf, signRaw } from '../helpers/attacks.js'
-import { createAttackWorld, HMAC_ISS, SECRET, type AttackWorld } from '../helpers/attacks-fixture.js'
+import {
+  createAttackWorld,
+  HMAC_ISS,
+  SECRET,
+  type AttackWorld,
+} from '../helpers/attacks-fixture.js'
 import { b64json, sign, signHmac } from '../helpers/keys.js'
 
 let world: AttackWorld
@@ -20,7 +25,10 @@ afterAll(async () => {
 
 describe('embedded and remote key headers', () => {
   it('accepts the honest twin, signed by the trusted key with the same claims', async () => {
-    expectAccepted(await world.harness.run(await sign(world.rs, world.claims())), keyOf(world.iss, 'alice'))
+    expectAccepted(
+      await world.harness.run(await sign(world.rs, world.claims())),
+      keyOf(world.iss, 'alice'),
+    )
   })
 
   it('refuses a token carrying its own jwk with the attacker kid as unknown_kid', async () => {
@@ -29,12 +37,16 @@ describe('embedded and remote key headers', () => {
   })
 
   it('refuses a token carrying its own jwk under the trusted kid as bad_signature', async () => {
-    const token = await sign(world.evilTwin, world.claims(), { header: { jwk: world.evilTwin.jwk } })
+    const token = await sign(world.evilTwin, world.claims(), {
+      header: { jwk: world.evilTwin.jwk },
+    })
     expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
   })
 
   it('refuses a token without kid carrying its own jwk, without trying the embedded key', async () => {
-    const token = await sign(world.evil, world.claims(), { header: { kid: undefined, jwk: world.evil.jwk } })
+    const token = await sign(world.evil, world.claims(), {
+      header: { kid: undefined, jwk: world.evil.jwk },
+    })
     const outcomes = await world.harness.run(token)
     // No kid: the IdP set holds two RS256 keys, so the choice is ambiguous and refused.
     expectRefused(outcomes, { reason: 'unknown_kid' }, token, world.log.raw)
@@ -44,9 +56,19 @@ describe('embedded and remote key headers', () => {
     it(`refuses a token whose ${param} points at the attacker, who receives no request`, async () => {
       const url = `${world.attacker.origin}/${param === 'jku' ? 'jwks' : 'x5u'}`
       const withKid = await sign(world.evil, world.claims(), { header: { [param]: url } })
-      expectRefused(await world.harness.run(withKid), { reason: 'unknown_kid' }, withKid, world.log.raw)
+      expectRefused(
+        await world.harness.run(withKid),
+        { reason: 'unknown_kid' },
+        withKid,
+        world.log.raw,
+      )
       const trustedKid = await sign(world.evilTwin, world.claims(), { header: { [param]: url } })
-      expectRefused(await world.harness.run(trustedKid), { reason: 'bad_signature' }, trustedKid, world.log.raw)
+      expectRefused(
+        await world.harness.run(trustedKid),
+        { reason: 'bad_signature' },
+        trustedKid,
+        world.log.raw,
+      )
       expect(world.attacker.hits()).toBe(0)
     })
   }
@@ -59,7 +81,9 @@ describe('embedded and remote key headers', () => {
 
   it('verifies a genuinely signed token whatever jku it names, without fetching it', async () => {
     // The trusted issuer's own token with a jku: the header is ignored, the issuer's set decides.
-    const token = await sign(world.rs, world.claims(), { header: { jku: `${world.attacker.origin}/jwks` } })
+    const token = await sign(world.rs, world.claims(), {
+      header: { jku: `${world.attacker.origin}/jwks` },
+    })
     expectAccepted(await world.harness.run(token), keyOf(world.iss, 'alice'))
     expect(world.attacker.hits()).toBe(0)
   })
@@ -67,7 +91,10 @@ describe('embedded and remote key headers', () => {
 
 describe('kid injection', () => {
   it('accepts the honest twin with the kid of the trusted key', async () => {
-    expectAccepted(await world.harness.run(await sign(world.rs, world.claims())), keyOf(world.iss, 'alice'))
+    expectAccepted(
+      await world.harness.run(await sign(world.rs, world.claims())),
+      keyOf(world.iss, 'alice'),
+    )
   })
 
   const stringKids: [string, string][] = [
@@ -91,7 +118,10 @@ describe('kid injection', () => {
 
   it('refuses a path traversal kid signed HS256 with an empty or /dev/null-like secret', async () => {
     const claims = { iss: HMAC_ISS, sub: 'alice', aud: 'api' }
-    expectAccepted(await world.harness.run(await signHmac(SECRET, claims)), keyOf(HMAC_ISS, 'alice'))
+    expectAccepted(
+      await world.harness.run(await signHmac(SECRET, claims)),
+      keyOf(HMAC_ISS, 'alice'),
+    )
     const payload = JSON.stringify({ ...claims, exp: Math.floor(Date.now() / 1000) + 600 })
     for (const secret of [new Uint8Array(0), new Uint8Array(1), Buffer.from('AA==')]) {
       const header = { alg: 'HS256', kid: '../../../../../dev/null' }
@@ -99,7 +129,12 @@ describe('kid injection', () => {
       // The HMAC issuer's secret has no kid: a token naming one finds no key.
       expectRefused(await world.harness.run(token), { reason: 'unknown_kid' }, token, world.log.raw)
       const noKid = signRaw(secret, 'HS256', JSON.stringify({ alg: 'HS256' }), payload)
-      expectRefused(await world.harness.run(noKid), { reason: 'bad_signature' }, noKid, world.log.raw)
+      expectRefused(
+        await world.harness.run(noKid),
+        { reason: 'bad_signature' },
+        noKid,
+        world.log.raw,
+      )
     }
   })
 
@@ -119,20 +154,26 @@ describe('kid injection', () => {
 
 describe('crit', () => {
   it('accepts the twin without crit', async () => {
-    expectAccepted(await world.harness.run(await sign(world.rs, world.claims())), keyOf(world.iss, 'alice'))
+    expectAccepted(
+      await world.harness.run(await sign(world.rs, world.claims())),
+      keyOf(world.iss, 'alice'),
+    )
   })
 
   const crits: [string, Record<string, unknown>][] = [
     ['a registered claim name', { crit: ['exp'] }],
     ['b64 false (RFC 7797)', { crit: ['b64'], b64: false }],
-    ['an unknown extension', { crit: ['https://attacker.test/ext'], 'https://attacker.test/ext': 1 }],
+    [
+      'an unknown extension',
+      { crit: ['https://attacker.test/ext'], 'https://attacker.test/ext': 1 },
+    ],
     ['an empty list', { crit: [] }],
     ['a string', { crit: 'exp' }],
     ['null', { crit: null }],
   ]
   for (const [name, header] of crits) {
     it(`refuses a correctly signed token with crit of ${name}`, async () => {
-      const token = `${b64json({ alg: 'RS256', kid: world.rs.kid, ...header })}`
+      const token = b64json({ alg: 'RS256', kid: world.rs.kid, ...header })
       // jose refuses to sign some of these headers: sign the raw bytes instead.
       const signed = signRaw(
         world.rs.privateKey,
@@ -140,7 +181,12 @@ describe('crit', () => {
         Buffer.from(token, 'base64url').toString(),
         JSON.stringify(world.claims({ exp: Math.floor(Date.now() / 1000) + 600 })),
       )
-      expectRefused(await world.harness.run(signed), { reason: 'unsupported_crit' }, signed, world.log.raw)
+      expectRefused(
+        await world.harness.run(signed),
+        { reason: 'unsupported_crit' },
+        signed,
+        world.log.raw,
+      )
     })
   }
 })

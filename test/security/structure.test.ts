@@ -41,7 +41,10 @@ describe('JWE and nested tokens', () => {
 
   it('refuses a real JWE (five parts) encrypted to the trusted RSA key as malformed', async () => {
     // The RS256 signing key's public half, as a KeyObject that RSA-OAEP may use too.
-    const publicKey = world.rs.publicKey instanceof KeyObject ? world.rs.publicKey : KeyObject.from(world.rs.publicKey)
+    const publicKey =
+      world.rs.publicKey instanceof KeyObject
+        ? world.rs.publicKey
+        : KeyObject.from(world.rs.publicKey)
     const encryptKey = createPublicKey({ key: publicKey.export({ format: 'jwk' }), format: 'jwk' })
     const jwe = await new CompactEncrypt(new TextEncoder().encode(payloadJson()))
       .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: world.rs.kid })
@@ -129,7 +132,12 @@ describe('duplicate JSON members', () => {
 
   it('refuses a signed payload whose last iss is untrusted, even though the first is trusted', async () => {
     const token = signed(payloadJson('"iss":"https://attacker.test"'))
-    expectRefused(await world.harness.run(token), { reason: 'untrusted_issuer' }, token, world.log.raw)
+    expectRefused(
+      await world.harness.run(token),
+      { reason: 'untrusted_issuer' },
+      token,
+      world.log.raw,
+    )
   })
 
   it('refuses an attacker-signed payload whose last iss is trusted', async () => {
@@ -204,7 +212,9 @@ describe('members of the wrong type', () => {
   })
 
   it('keeps a __proto__ claim as plain data: no prototype pollution, principal frozen', async () => {
-    const token = signed(payloadJson('"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}'))
+    const token = signed(
+      payloadJson('"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}'),
+    )
     expectAccepted(await world.harness.run(token), keyOf(world.iss, 'alice'))
     const principal = await world.harness.core.verify(token)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
@@ -222,6 +232,11 @@ describe('members of the wrong type', () => {
     const honest = await sign(world.rs, world.claims())
     const [, p, s] = honest.split('.') as [string, string, string]
     const token = `${b64json({ alg: 'RS256\u200b', kid: world.rs.kid })}.${p}.${s}`
-    expectRefused(await world.harness.run(token), { reason: 'alg_not_allowed' }, token, world.log.raw)
+    expectRefused(
+      await world.harness.run(token),
+      { reason: 'alg_not_allowed' },
+      token,
+      world.log.raw,
+    )
   })
 })

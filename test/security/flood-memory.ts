@@ -1,9 +1,12 @@
-// Run by floods.test.ts as `node --expose-gc test/security/flood-memory.mjs` from the repository
-// root (vitest cannot pass --expose-gc to its workers without editing vitest.config.ts). It floods
+// Run by floods.test.ts in a child `node --expose-gc` process from the repository root (vitest
+// cannot pass --expose-gc to its workers without editing vitest.config.ts); the test transpiles
+// this file with TypeScript's transpileModule and hands it to `node -e`, so it stays typed and
+// linted like every other file. Not a test file itself: vitest does not collect it. It floods
 // one verifier with three kinds of tokens and prints, as one JSON line, the heap used after a full
 // GC before and after each flood. Sizes: FLOOD_N tokens per flood (default 100000), FLOOD_VALID
 // distinct valid tokens (default 20000, twice the token cache's default capacity).
 import { createVerifier } from '@trustgate/core'
+import type { AddressInfo } from 'node:net'
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto'
 import { createServer } from 'node:http'
 import { pino } from 'pino'
@@ -12,12 +15,13 @@ const N = Number(process.env.FLOOD_N ?? 100_000)
 const VALID = Number(process.env.FLOOD_VALID ?? 20_000)
 const BATCH = 2000
 
-if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc')
+const { gc } = globalThis as { gc?: () => void }
+if (gc === undefined) throw new Error('run with node --expose-gc')
 
-const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 
-function heapAfterGc() {
-  for (let i = 0; i < 3; i++) globalThis.gc()
+function heapAfterGc(): number {
+  for (let i = 0; i < 3; i++) gc?.()
   return process.memoryUsage().heapUsed
 }
 
@@ -28,22 +32,35 @@ const server = createServer((_req, res) => {
   jwksHits++
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }))
 })
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-const iss = `http://127.0.0.1:${server.address().port}`
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+const iss = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`
 
 let logLines = 0
-const logger = pino({ level: 'info' }, { write: () => void logLines++ })
-const verifier = createVerifier({ logger, issuers: [{ issuer: iss, audience: 'api', jwksUri: `${iss}/jwks` }] })
+const logger = pino(
+  { level: 'info' },
+  {
+    write: () => {
+      logLines++
+    },
+  },
+)
+const verifier = createVerifier({
+  logger,
+  issuers: [{ issuer: iss, audience: 'api', jwksUri: `${iss}/jwks` }],
+})
 
 const exp = Math.floor(Date.now() / 1000) + 3600
-function signed(claims, header = { alg: 'EdDSA', kid: 'k1' }) {
+function signed(
+  claims: Record<string, unknown>,
+  header: object = { alg: 'EdDSA', kid: 'k1' },
+): string {
   const input = `${b64(header)}.${b64(claims)}`
   return `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}`
 }
 
 /** Verifies `count` tokens made by `make(i)`, in batches; returns the tally of outcomes. */
-async function flood(count, make) {
-  const tally = {}
+async function flood(count: number, make: (i: number) => string): Promise<Record<string, number>> {
+  const tally: Record<string, number> = {}
   for (let start = 0; start < count; start += BATCH) {
     const batch = []
     for (let i = start; i < Math.min(count, start + BATCH); i++) batch.push(make(i))
@@ -51,9 +68,9 @@ async function flood(count, make) {
       batch.map((token) =>
         verifier.verify(token).then(
           () => 'ok',
-          (error) => {
-            if (error?.name !== 'AuthError') throw error
-            return error.reason
+          (error: unknown) => {
+            if (!(error instanceof Error) || error.name !== 'AuthError') throw error
+            return (error as Error & { reason: string }).reason
           },
         ),
       ),
@@ -67,19 +84,37 @@ async function flood(count, make) {
 await verifier.verify(signed({ iss, sub: 'warm', aud: 'api', exp }))
 const fakeSignature = randomBytes(64).toString('base64url')
 const payload = b64({ iss, sub: 'alice', aud: 'api', exp })
-const result = { n: N, valid: VALID, heap: {}, tallies: {} }
+const result = {
+  n: N,
+  valid: VALID,
+  heap: {} as Record<string, number>,
+  tallies: {} as Record<string, Record<string, number>>,
+  jwksHits: 0,
+  logLines: 0,
+}
 result.heap.baseline = heapAfterGc()
 
-result.tallies.randomKids = await flood(N, () => `${b64({ alg: 'EdDSA', kid: randomBytes(12).toString('hex') })}.${payload}.${fakeSignature}`)
+result.tallies.randomKids = await flood(
+  N,
+  () =>
+    `${b64({ alg: 'EdDSA', kid: randomBytes(12).toString('hex') })}.${payload}.${fakeSignature}`,
+)
 result.heap.afterRandomKids = heapAfterGc()
 
 result.tallies.untrustedIssuers = await flood(N, () => {
-  const claims = { iss: `https://${randomBytes(8).toString('hex')}.attacker.test`, sub: 'alice', aud: 'api', exp }
+  const claims = {
+    iss: `https://${randomBytes(8).toString('hex')}.attacker.test`,
+    sub: 'alice',
+    aud: 'api',
+    exp,
+  }
   return `${b64({ alg: 'EdDSA', kid: 'k1' })}.${b64(claims)}.${fakeSignature}`
 })
 result.heap.afterUntrustedIssuers = heapAfterGc()
 
-result.tallies.validDistinct = await flood(VALID, (i) => signed({ iss, sub: `user-${String(i)}`, aud: 'api', exp }))
+result.tallies.validDistinct = await flood(VALID, (i) =>
+  signed({ iss, sub: `user-${String(i)}`, aud: 'api', exp }),
+)
 result.heap.afterValidDistinct = heapAfterGc()
 
 result.jwksHits = jwksHits
