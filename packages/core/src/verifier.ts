@@ -52,6 +52,9 @@ const ENTRY_OVERHEAD_BYTES = 1024
  */
 export const TOKEN_CACHE_MAX_BYTES = 32 * 1024 * 1024
 
+// One settled promise shared by every request without a bearer token.
+const NO_PRINCIPAL: Promise<null> = Promise.resolve(null)
+
 /** Creates a verifier. Throws a TypeError naming the field for any bad option. */
 export function createVerifier(options: VerifierOptions): Verifier {
   const config: Config = resolveConfig(options)
@@ -188,10 +191,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   return Object.freeze({
     verify,
-    async authenticate(authorization, context) {
+    // Not `async`: on every request, verify()'s own promise is handed back as it is, not wrapped
+    // in a second one (one promise and one microtask less per request).
+    authenticate(authorization, context) {
       // STEP 1: the bearer token of the Authorization header.
-      const token = parseBearer(authorization, errors)
-      return token === null ? null : verify(token, context)
+      let token: string | null
+      try {
+        token = parseBearer(authorization, errors)
+      } catch (error) {
+        // parseBearer throws AuthError (invalid_request) and nothing else.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        return Promise.reject(error)
+      }
+      return token === null ? NO_PRINCIPAL : verify(token, context)
     },
     errors,
   } satisfies Verifier)
