@@ -151,6 +151,8 @@ describe('time claims out of range', () => {
   const cases: [string, string, string][] = [
     ['exp 1e400 (Infinity)', '"exp":1e400', 'invalid_claim'],
     ['exp -1e400', '"exp":-1e400', 'invalid_claim'],
+    ['exp 1e308, beyond any Date', '"exp":1e308', 'invalid_claim'],
+    ['exp one second beyond the Date range', '"exp":8640000000001', 'invalid_claim'],
     ['exp negative', '"exp":-1', 'expired'],
     ['exp zero', '"exp":0', 'expired'],
     ['exp as a string', '"exp":"4102444800"', 'invalid_claim'],
@@ -172,6 +174,13 @@ describe('time claims out of range', () => {
       expectRefused(await world.harness.run(token), { reason }, token, world.log.raw)
     })
   }
+
+  it('accepts exp at the end of the Date range, with a valid expiresAt', async () => {
+    const token = signed(payloadJson('"exp":8640000000000'))
+    expectAccepted(await world.harness.run(token), keyOf(world.iss, 'alice'))
+    const principal = await world.harness.core.verify(token)
+    expect(principal.expiresAt?.toISOString()).toBe('+275760-09-13T00:00:00.000Z')
+  })
 
   it('accepts negative and zero nbf and iat, which are merely in the past', async () => {
     const token = signed(payloadJson('"nbf":-1,"iat":0'))

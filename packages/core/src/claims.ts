@@ -11,9 +11,12 @@ type ClaimRules = Pick<
   'audiences' | 'requireExp' | 'maxTokenAge' | 'typ' | 'clockTolerance'
 >
 
-// RFC 7519 s2 NumericDate. A non-finite or absurd number (1e400 parses to Infinity) is malformed.
+// RFC 7519 s2 NumericDate. A non-finite or absurd number (1e400 parses to Infinity) is malformed,
+// and so is one beyond ECMAScript's Date range (8.64e12 s): `expiresAt` must be a valid Date, or
+// a signed `exp: 1e308` would give the app an Invalid Date whose toISOString() throws.
+const MAX_NUMERIC_DATE = 8.64e12
 function isNumericDate(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value)
+  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_NUMERIC_DATE
 }
 
 /** Checks the `typ` header against the issuer's required one. */
