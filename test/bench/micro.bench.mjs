@@ -1,0 +1,200 @@
+/**
+ * Micro benchmark: verify() ops/s per algorithm, uncached and cache-hit, beside the floor
+ * (node:crypto's synchronous verify alone, on a KeyObject, with the signature already decoded),
+ * jose.jwtVerify with the same key, fast-jwt, aws-jwt-verify and jsonwebtoken. Each contender
+ * runs for ROUND_MS per round, rounds are interleaved, and the median of ROUNDS is reported with
+ * its ratio to the floor.
+ *
+ *   node micro.bench.mjs [--rounds 5] [--ms 300] [--json out.json]
+ */
+import { verify as cryptoVerify, constants } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { createVerifier } from '@trustgate/core'
+import { JwtVerifier } from 'aws-jwt-verify'
+import { createVerifier as createFastJwtVerifier } from 'fast-jwt'
+import * as jose from 'jose'
+import jsonwebtoken from 'jsonwebtoken'
+import {
+  AUDIENCE,
+  ISSUER,
+  SECRET,
+  claims,
+  createKey,
+  median,
+  signToken,
+  silentLogger,
+} from './fixtures.mjs'
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    ms: { type: 'string', default: '300' },
+    json: { type: 'string' },
+    algs: { type: 'string', default: 'RS256,PS256,ES256,EdDSA,HS256' },
+  },
+})
+const ROUNDS = Number(args.rounds)
+const ROUND_MS = Number(args.ms)
+const ALGS = args.algs.split(',')
+const TOKENS = 256 // distinct tokens cycled through by every contender
+
+const FLOOR_OPTIONS = {
+  RS256: (key) => ['sha256', { key, padding: constants.RSA_PKCS1_PADDING }],
+  PS256: (key) => [
+    'sha256',
+    { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+  ],
+  ES256: (key) => ['sha256', { key, dsaEncoding: 'ieee-p1363' }],
+  EdDSA: (key) => [null, key],
+  HS256: null,
+}
+
+async function contenders(alg) {
+  const key = alg === 'HS256' ? undefined : createKey(alg)
+  const signingKey = alg === 'HS256' ? SECRET : key
+  const tokens = Array.from({ length: TOKENS }, (_, i) => signToken(alg, signingKey, claims(i)))
+  const issuer =
+    alg === 'HS256'
+      ? { issuer: ISSUER, audience: AUDIENCE, secret: SECRET, algorithms: ['HS256'] }
+      : { issuer: ISSUER, audience: AUDIENCE, keys: { keys: [key.jwk] }, algorithms: [alg] }
+  const uncached = createVerifier({ issuers: [issuer], logger: silentLogger, tokenCache: false })
+  const cached = createVerifier({ issuers: [issuer], logger: silentLogger })
+  const list = []
+  let i = 0
+  const next = () => tokens[i++ & (TOKENS - 1)]
+
+  if (alg !== 'HS256') {
+    // The floor: one synchronous crypto.verify of bytes already split and decoded.
+    const parts = tokens.map((t) => {
+      const dot = t.lastIndexOf('.')
+      return [Buffer.from(t.slice(0, dot)), Buffer.from(t.slice(dot + 1), 'base64url')]
+    })
+    const [hash, keyArg] = FLOOR_OPTIONS[alg](key.publicKey)
+    list.push({
+      name: 'floor: crypto.verify',
+      floor: true,
+      sync: () => {
+        const [data, sig] = parts[i++ & (TOKENS - 1)]
+        if (!cryptoVerify(hash, data, keyArg, sig)) throw new Error('floor failed')
+      },
+    })
+  } else {
+    const { createHmac, timingSafeEqual } = await import('node:crypto')
+    const parts = tokens.map((t) => {
+      const dot = t.lastIndexOf('.')
+      return [Buffer.from(t.slice(0, dot)), Buffer.from(t.slice(dot + 1), 'base64url')]
+    })
+    list.push({
+      name: 'floor: crypto.createHmac',
+      floor: true,
+      sync: () => {
+        const [data, sig] = parts[i++ & (TOKENS - 1)]
+        if (!timingSafeEqual(createHmac('sha256', SECRET).update(data).digest(), sig)) {
+          throw new Error('floor failed')
+        }
+      },
+    })
+  }
+  list.push({ name: 'trustgate verify() uncached', async: () => uncached.verify(next()) })
+  await cached.verify(tokens[0])
+  list.push({ name: 'trustgate verify() cache hit', async: () => cached.verify(tokens[0]) })
+
+  const joseKey = alg === 'HS256' ? SECRET : await jose.importJWK(key.jwk, alg)
+  const joseOptions = { issuer: ISSUER, audience: AUDIENCE, algorithms: [alg] }
+  list.push({ name: 'jose.jwtVerify', async: () => jose.jwtVerify(next(), joseKey, joseOptions) })
+
+  const fastJwt = createFastJwtVerifier({
+    key: alg === 'HS256' ? SECRET : key.pem,
+    algorithms: [alg],
+    allowedIss: ISSUER,
+    allowedAud: AUDIENCE,
+    cache: false,
+  })
+  list.push({ name: 'fast-jwt (cache off)', sync: () => fastJwt(next()) })
+
+  if (alg !== 'HS256' && alg !== 'PS256') {
+    const aws = JwtVerifier.create({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksUri: 'https://issuer.bench.test/jwks.json',
+    })
+    aws.cacheJwks({ keys: [key.jwk] })
+    list.push({ name: 'aws-jwt-verify verifySync', sync: () => aws.verifySync(next()) })
+  }
+  if (alg !== 'EdDSA') {
+    const secretOrKey = alg === 'HS256' ? SECRET : key.pem
+    const options = { algorithms: [alg], issuer: ISSUER, audience: AUDIENCE }
+    list.push({
+      name: 'jsonwebtoken verify',
+      sync: () => jsonwebtoken.verify(next(), secretOrKey, options),
+    })
+  }
+  return list
+}
+
+/** Ops per second of one contender over ROUND_MS, measured in batches to keep clock reads rare. */
+async function measure(contender) {
+  const batch = 50
+  const deadline = process.hrtime.bigint() + BigInt(ROUND_MS) * 1_000_000n
+  const start = process.hrtime.bigint()
+  let ops = 0
+  let now = start
+  if (contender.sync !== undefined) {
+    const fn = contender.sync
+    while (now < deadline) {
+      for (let k = 0; k < batch; k++) fn()
+      ops += batch
+      now = process.hrtime.bigint()
+    }
+  } else {
+    const fn = contender.async
+    while (now < deadline) {
+      for (let k = 0; k < batch; k++) await fn()
+      ops += batch
+      now = process.hrtime.bigint()
+    }
+  }
+  return (ops * 1e9) / Number(now - start)
+}
+
+const results = []
+for (const alg of ALGS) {
+  const list = await contenders(alg)
+  // Warm-up: let every contender's code be optimised before it is measured.
+  for (const contender of list) {
+    const saved = ROUND_MS
+    await measure({ ...contender }, saved)
+  }
+  const samples = list.map(() => [])
+  for (let round = 0; round < ROUNDS; round++) {
+    // Interleaved, and in a rotated order each round, so drift hits every contender alike.
+    for (let k = 0; k < list.length; k++) {
+      const index = (k + round) % list.length
+      samples[index].push(await measure(list[index]))
+    }
+  }
+  const floor = median(samples[list.findIndex((c) => c.floor)])
+  for (const [index, contender] of list.entries()) {
+    const opsPerSec = median(samples[index])
+    results.push({ alg, name: contender.name, opsPerSec, ratioToFloor: opsPerSec / floor })
+  }
+}
+
+const uncachedRs = results.find(
+  (r) => r.alg === 'RS256' && r.name === 'trustgate verify() uncached',
+)
+const cachedRs = results.find((r) => r.alg === 'RS256' && r.name === 'trustgate verify() cache hit')
+console.log(`| alg | contender | ops/s (median of ${ROUNDS}) | x floor |`)
+console.log('|---|---|---:|---:|')
+for (const r of results) {
+  console.log(
+    `| ${r.alg} | ${r.name} | ${Math.round(r.opsPerSec).toLocaleString('en-US')} | ${r.ratioToFloor.toFixed(2)} |`,
+  )
+}
+if (uncachedRs && cachedRs) {
+  console.log(
+    `\ncache hit / uncached, RS256: ${(cachedRs.opsPerSec / uncachedRs.opsPerSec).toFixed(1)}x`,
+  )
+}
+if (args.json !== undefined) writeFileSync(args.json, JSON.stringify(results, null, 2))
