@@ -122,12 +122,19 @@ describe('kid injection', () => {
       await world.harness.run(await signHmac(SECRET, claims)),
       keyOf(HMAC_ISS, 'alice'),
     )
+    // The honest twin with the same kid, signed with the real secret, passes.
+    expectAccepted(
+      await world.harness.run(
+        await signHmac(SECRET, claims, { header: { kid: '../../../../../dev/null' } }),
+      ),
+      keyOf(HMAC_ISS, 'alice'),
+    )
     const payload = JSON.stringify({ ...claims, exp: Math.floor(Date.now() / 1000) + 600 })
     for (const secret of [new Uint8Array(0), new Uint8Array(1), Buffer.from('AA==')]) {
       const header = { alg: 'HS256', kid: '../../../../../dev/null' }
       const token = signRaw(secret, 'HS256', JSON.stringify(header), payload)
-      // The HMAC issuer's secret has no kid: a token naming one finds no key.
-      expectRefused(await world.harness.run(token), { reason: 'unknown_kid' }, token, world.log.raw)
+      // The secret is the HMAC issuer's only key, whatever kid a token names: the forged MAC fails.
+      expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
       const noKid = signRaw(secret, 'HS256', JSON.stringify({ alg: 'HS256' }), payload)
       expectRefused(
         await world.harness.run(noKid),

@@ -220,7 +220,8 @@ function keySource(
     fail(`${field}.secret`, `must be at least ${String(MIN_SECRET_BYTES)} bytes (RFC 7518 s3.2)`)
   }
   return {
-    source: new StaticKeySource(new KeySet([importSecret(secret as string | Uint8Array)])),
+    // A `kid` on an HMAC token names nothing we could choose between: the secret is the only key.
+    source: new StaticKeySource(new KeySet([importSecret(secret as string | Uint8Array)]), true),
     hmac: true,
   }
 }

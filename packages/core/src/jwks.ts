@@ -95,11 +95,14 @@ export class KeysUnavailableError extends Error {
 export class StaticKeySource implements KeySource {
   readonly generation = 0
   readonly #set: KeySet
-  constructor(set: KeySet) {
+  readonly #anyKid: boolean
+  /** `anyKid`: the set is an issuer's one secret, which serves whatever `kid` a token names. */
+  constructor(set: KeySet, anyKid = false) {
     this.#set = set
+    this.#anyKid = anyKid
   }
   find(kid: string | undefined): readonly VerificationKey[] {
-    return this.#set.match(kid)
+    return this.#anyKid ? this.#set.keys : this.#set.match(kid)
   }
 }
 
@@ -183,6 +186,9 @@ export class RemoteKeySource implements KeySource {
       parsed = parseJwks(await fetchJson(this.#url, this.#timing.timeoutDuration))
       if (parsed.set.keys.length === 0) throw new FetchError('JWK Set has no usable key')
     } catch (error) {
+      // The cooldown runs from the end of a failed fetch too, so that a fetch slower than the
+      // cooldown (a hanging IdP) is not retried back to back.
+      this.#lastAttempt = Date.now()
       this.#logger.error(
         {
           event: 'jwks_fetch_failed',

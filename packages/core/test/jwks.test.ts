@@ -158,9 +158,11 @@ describe('max age', () => {
   it('keeps serving cached keys when a refresh answers 500, and logs it at error', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(T)
+    // The cooldown runs from the end of a failed fetch, and vi.waitFor moves the faked clock
+    // a little while it polls: a cooldown shorter than the 1 s steps keeps one refresh per step.
     const { server, iss, verifier, log } = await setup(
       { kind: 'json', body: jwks(k1) },
-      { cacheMaxAge: 1000, cooldownDuration: 1000 },
+      { cacheMaxAge: 1000, cooldownDuration: 500 },
     )
     const t1 = await token(k1, iss)
     await verifier.verify(t1)
