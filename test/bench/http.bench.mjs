@@ -162,7 +162,7 @@ console.log(
     `${pinned ? 'server on CPU 0, autocannon on CPU 1' : 'NOT pinned (taskset or a 2nd CPU missing)'}, ` +
     `${Math.round((Date.now() - started) / 1000)} s in all, ${jwksHits} JWKS fetches\n`,
 )
-console.log('| framework + auth | req/s | p99 (ms) | x bare |')
+console.log('| framework + auth | req/s | p99 (ms, 1 ms resolution) | x bare |')
 console.log('|---|---:|---:|---:|')
 for (const r of results) {
   r.ratio = r.rps / bare(r.row).rps

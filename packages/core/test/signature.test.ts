@@ -132,7 +132,7 @@ function rawSign(
 }
 
 async function privateKeyObject(key: TestKey): Promise<KeyObject> {
-  return createPrivateKey(await exportPKCS8(key.privateKey as never))
+  return createPrivateKey(await exportPKCS8(key.privateKey))
 }
 
 type Verdict = 'accept' | 'reject'
@@ -418,11 +418,17 @@ describe('the signature path against jose.jwtVerify', () => {
     expect(corpus.length).toBeGreaterThan(150)
   })
 
-  it.each(corpus)('gives %s the same verdict as jose', async (_name, token, expected, jose) => {
+  const cases = corpus.map(([name, token, expected, jose]) => ({
+    name,
+    token,
+    expected,
+    jose: jose ?? expected,
+  }))
+  it.each(cases)('gives $name the same verdict as jose', async ({ token, expected, jose }) => {
     const [ours, theirs] = await Promise.all([trustgateVerdict(token), joseVerdict(token)])
     expect({ trustgate: ours, jose: theirs }).toEqual({
       trustgate: expected === 'accept',
-      jose: (jose ?? expected) === 'accept',
+      jose: jose === 'accept',
     })
   })
 })
