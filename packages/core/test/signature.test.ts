@@ -404,7 +404,7 @@ for (const alg of HMAC_ALGS) {
   corpus.push(['an HS256 header over an HS512 MAC', `${input}.${hs512Mac}`, 'reject'])
 }
 
-describe('the signature path against jose.jwtVerify', () => {
+describe('the signature path, differentially against jose.jwtVerify', () => {
   it('has a corpus that covers every algorithm, accepted and rejected', () => {
     const algs = new Set<Algorithm>([...ASYM_ALGS, ...HMAC_ALGS])
     for (const alg of algs) {
@@ -424,11 +424,14 @@ describe('the signature path against jose.jwtVerify', () => {
     expected,
     jose: jose ?? expected,
   }))
-  it.each(cases)('gives $name the same verdict as jose', async ({ token, expected, jose }) => {
-    const [ours, theirs] = await Promise.all([trustgateVerdict(token), joseVerdict(token)])
-    expect({ trustgate: ours, jose: theirs }).toEqual({
-      trustgate: expected === 'accept',
-      jose: jose === 'accept',
-    })
-  })
+  it.each(cases)(
+    'gives $name its expected verdict in trustgate and in jose',
+    async ({ token, expected, jose }) => {
+      const [ours, theirs] = await Promise.all([trustgateVerdict(token), joseVerdict(token)])
+      expect({ trustgate: ours, jose: theirs }).toEqual({
+        trustgate: expected === 'accept',
+        jose: jose === 'accept',
+      })
+    },
+  )
 })
