@@ -60,6 +60,9 @@ async function contenders(alg) {
       : { issuer: ISSUER, audience: AUDIENCE, keys: { keys: [key.jwk] }, algorithms: [alg] }
   const uncached = createVerifier({ issuers: [issuer], logger: silentLogger, tokenCache: false })
   const cached = createVerifier({ issuers: [issuer], logger: silentLogger })
+  // Cache on, but each of the 256 tokens cycled through misses it: the cost of a first-seen
+  // token, insertion and eviction included.
+  const missing = createVerifier({ issuers: [issuer], logger: silentLogger, tokenCache: { max: 1 } })
   const list = []
   let i = 0
   const next = () => tokens[i++ & (TOKENS - 1)]
@@ -97,6 +100,7 @@ async function contenders(alg) {
     })
   }
   list.push({ name: 'trustgate verify() uncached', async: () => uncached.verify(next()) })
+  list.push({ name: 'trustgate verify() first-seen, cache on', async: () => missing.verify(next()) })
   await cached.verify(tokens[0])
   list.push({ name: 'trustgate verify() cache hit', async: () => cached.verify(tokens[0]) })
 
