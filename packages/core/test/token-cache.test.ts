@@ -1,9 +1,16 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createVerifier } from '../src/verifier.js'
+import { createVerifier, TOKEN_CACHE_MAX_BYTES } from '../src/verifier.js'
 import { verifySignature } from '../src/algorithms.js'
 import { createGuard } from '../src/guards.js'
 import type { IssuerConfig, VerifierOptions } from '../src/config.js'
-import { b64json, createKey, jwks, sign, type TestKey } from '../../../test/helpers/keys.js'
+import {
+  b64json,
+  createKey,
+  jwks,
+  sign,
+  signHmac,
+  type TestKey,
+} from '../../../test/helpers/keys.js'
 import { startServer, type TestServer } from '../../../test/helpers/server.js'
 import { captureLogger } from '../../../test/helpers/log.js'
 import {
@@ -205,6 +212,27 @@ describe('the verified-token cache', () => {
     expect(signatureChecks).toHaveBeenCalledTimes(3)
     expect(await verifier.verify(b as string)).not.toBe(pb)
     expect(signatureChecks).toHaveBeenCalledTimes(4)
+  })
+
+  it('is bounded by estimated memory too: tokens of many small claims are evicted long before the count limit', async () => {
+    const secret = 'a secret of at least thirty-two bytes, for HS256'
+    const verifier = createVerifier({
+      issuers: [{ issuer: ISS, audience: 'api', secret }],
+      logger: captureLogger().logger,
+    })
+    // About 6 KB of token but some 100 KB of heap each: 1500 empty objects. Far fewer than
+    // the default 10000 such entries fit in TOKEN_CACHE_MAX_BYTES.
+    const heavy = (i: number) =>
+      signHmac(secret, claims({ jti: String(i), o: Array.from({ length: 1500 }, () => ({})) }))
+    const tokens = await Promise.all(Array.from({ length: 400 }, (_, i) => heavy(i)))
+    expect(400 * 100_000).toBeGreaterThan(TOKEN_CACHE_MAX_BYTES)
+    const first = await verifier.verify(tokens[0] as string)
+    for (const token of tokens.slice(1)) await verifier.verify(token)
+    const last = await verifier.verify(tokens[399] as string)
+    expect(signatureChecks).toHaveBeenCalledTimes(400)
+    expect(await verifier.verify(tokens[0] as string)).not.toBe(first)
+    expect(signatureChecks).toHaveBeenCalledTimes(401)
+    expect(await verifier.verify(tokens[399] as string)).toBe(last)
   })
 
   it('belongs to one verifier: another verifier checks the same token against its own rules', async () => {
