@@ -62,7 +62,11 @@ async function contenders(alg) {
   const cached = createVerifier({ issuers: [issuer], logger: silentLogger })
   // Cache on, but each of the 256 tokens cycled through misses it: the cost of a first-seen
   // token, insertion and eviction included.
-  const missing = createVerifier({ issuers: [issuer], logger: silentLogger, tokenCache: { max: 1 } })
+  const missing = createVerifier({
+    issuers: [issuer],
+    logger: silentLogger,
+    tokenCache: { max: 1 },
+  })
   const list = []
   let i = 0
   const next = () => tokens[i++ & (TOKENS - 1)]
@@ -100,7 +104,10 @@ async function contenders(alg) {
     })
   }
   list.push({ name: 'trustgate verify() uncached', async: () => uncached.verify(next()) })
-  list.push({ name: 'trustgate verify() first-seen, cache on', async: () => missing.verify(next()) })
+  list.push({
+    name: 'trustgate verify() first-seen, cache on',
+    async: () => missing.verify(next()),
+  })
   await cached.verify(tokens[0])
   list.push({ name: 'trustgate verify() cache hit', async: () => cached.verify(tokens[0]) })
 
