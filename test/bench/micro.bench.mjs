@@ -173,10 +173,7 @@ const results = []
 for (const alg of ALGS) {
   const list = await contenders(alg)
   // Warm-up: let every contender's code be optimised before it is measured.
-  for (const contender of list) {
-    const saved = ROUND_MS
-    await measure({ ...contender }, saved)
-  }
+  for (const contender of list) await measure(contender)
   const samples = list.map(() => [])
   for (let round = 0; round < ROUNDS; round++) {
     // Interleaved, and in a rotated order each round, so drift hits every contender alike.
