@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jwtAuth, type FastifyJwtAuthOptions } from '../src/index.js'
 import { createKey, jwks, sign, type TestKey } from '../../../test/helpers/keys.js'
@@ -48,7 +48,9 @@ async function createApp(
   options: Partial<FastifyJwtAuthOptions> = {},
   log: CapturedLogger = captureLogger(),
 ): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: log.logger })
+  // Typed as Fastify's base logger, as most apps are; the type tests cover pino's own type.
+  const loggerInstance: FastifyBaseLogger = log.logger
+  const app = Fastify({ loggerInstance })
   apps.push(app)
   await app.register(jwtAuth, { issuers: issuers(), ...options })
   app.get('/public', async (request) => ({ who: request.principal?.key ?? null }))
