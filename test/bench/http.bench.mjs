@@ -5,7 +5,7 @@
  * runs in another process pinned to CPU 1. Rows are interleaved round by round, and each auth row
  * is reported as a ratio to its bare framework measured in the same run.
  *
- *   node http.bench.mjs [--rounds 2] [--duration 5] [--connections 32] [--json out.json]
+ *   node http.bench.mjs [--rounds 3] [--duration 4] [--connections 32] [--json out.json]
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -17,8 +17,8 @@ import { AUDIENCE, ISSUER, claims, createKey, median, signToken } from './fixtur
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '2' },
-    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '32' },
     json: { type: 'string' },
