@@ -9,7 +9,13 @@ import { checkClaims, checkTyp } from './claims.js'
 import { resolveConfig, type Config, type IssuerPolicy, type VerifierOptions } from './config.js'
 import { createErrorFactory, type ErrorFactory } from './errors.js'
 import { KeysUnavailableError } from './jwks.js'
-import { LogSampler, MAX_LOGGED_ISS, MAX_LOGGED_PARAM, sanitize, type RequestContext } from './log.js'
+import {
+  LogSampler,
+  MAX_LOGGED_ISS,
+  MAX_LOGGED_PARAM,
+  sanitize,
+  type RequestContext,
+} from './log.js'
 import { createPrincipal, type Principal } from './principal.js'
 import { decodeToken, type JsonObject } from './token.js'
 
@@ -25,6 +31,15 @@ export interface Verifier {
     authorization: string | readonly string[] | undefined,
     context?: RequestContext,
   ): Promise<Principal | null>
+  /**
+   * The synchronous part of {@link Verifier.authenticate}, for adapters on the hot path: `null`
+   * when the request carries no bearer token, the principal when the verified-token cache holds
+   * the token and every rule still holds, and `undefined` when `authenticate` must be awaited.
+   * Throws `invalid_request` for a malformed header, as `authenticate` rejects with it.
+   */
+  authenticateCached(
+    authorization: string | readonly string[] | undefined,
+  ): Principal | null | undefined
   /** Builds the errors of this verifier's realm, for guards. */
   readonly errors: ErrorFactory
 }
@@ -93,7 +108,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
         })
       : undefined
 
-  function logUntrusted(header: JsonObject, iss: unknown, now: number, context?: RequestContext): void {
+  function logUntrusted(
+    header: JsonObject,
+    iss: unknown,
+    now: number,
+    context?: RequestContext,
+  ): void {
     const suppressed = sampler.take(now)
     if (suppressed === undefined) return
     logger.warn(
@@ -175,7 +195,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
     // STEP 5: the algorithm: allowed for this issuer, and fit for the key. `none` is never in an
     // allowlist, and an HMAC algorithm only in that of an issuer with a secret (RFC 8725 s3.1).
-    if (!isAlgorithm(alg) || !policy.algorithms.has(alg)) throw errors.invalidToken('alg_not_allowed')
+    if (!isAlgorithm(alg) || !policy.algorithms.has(alg))
+      throw errors.invalidToken('alg_not_allowed')
     // The first fitting key, in a loop rather than a filtered copy: this runs for every new token.
     let key: VerificationKey | undefined
     for (const candidate of candidates) {
@@ -226,6 +247,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
         return Promise.reject(error)
       }
       return token === null ? NO_PRINCIPAL : verify(token, context)
+    },
+    authenticateCached(authorization) {
+      // A token the cache holds passed every check, its syntax included, as this exact string:
+      // the common `Bearer <token>` can be looked up before the header is parsed in full.
+      const value =
+        typeof authorization === 'string'
+          ? authorization
+          : authorization?.length === 1
+            ? authorization[0]
+            : undefined
+      if (value?.startsWith('Bearer ') === true && value.length - 7 <= maxTokenLength) {
+        const hit = fromCache(value.slice(7), Date.now())
+        if (hit !== undefined) return hit
+      }
+      const token = parseBearer(authorization, errors)
+      if (token === null) return null
+      // No promise, no crypto: a hit answers here; anything else goes through verify().
+      return token.length > maxTokenLength ? undefined : fromCache(token, Date.now())
     },
     errors,
   } satisfies Verifier)

@@ -65,14 +65,18 @@ function fail(state: State, error: unknown, res: Response, next: NextFunction): 
   next(error)
 }
 
-function remoteContext(req: Request): {
-  reqId: string | number | undefined
-  remoteAddress: string | undefined
-} {
-  const id = (req as { id?: unknown }).id
-  return {
-    reqId: typeof id === 'string' || typeof id === 'number' ? id : undefined,
-    remoteAddress: req.ip ?? req.socket.remoteAddress,
+/** The request id and address for log lines, read only if a line is written. */
+class LogContext {
+  readonly #req: Request
+  constructor(req: Request) {
+    this.#req = req
+  }
+  get reqId(): string | number | undefined {
+    const id = (this.#req as { id?: unknown }).id
+    return typeof id === 'string' || typeof id === 'number' ? id : undefined
+  }
+  get remoteAddress(): string | undefined {
+    return this.#req.ip ?? this.#req.socket.remoteAddress
   }
 }
 
@@ -93,21 +97,29 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
   ): void {
     req.principal = null
     states.set(req, state)
-    let pending: Promise<Principal | null>
+    // Synchronous when the answer is known at once (no token, or a cached token): no promise.
+    // `next` is called outside the try, so that nothing downstream can make it run twice.
+    let outcome: Principal | null | undefined | Promise<Principal | null>
     try {
       if (getToken === undefined) {
-        pending = verifier.authenticate(authorizationValues(req.rawHeaders), remoteContext(req))
+        const values = authorizationValues(req.rawHeaders)
+        outcome = verifier.authenticateCached(values)
+        if (outcome === undefined) outcome = verifier.authenticate(values, new LogContext(req))
       } else {
         const token = getToken(req)
-        pending =
-          token === null || token === undefined
-            ? Promise.resolve(null)
-            : verifier.verify(token, remoteContext(req))
+        outcome =
+          token === null || token === undefined ? null : verifier.verify(token, new LogContext(req))
       }
     } catch (error) {
       fail(state, error, res, next)
       return
     }
+    if (!(outcome instanceof Promise)) {
+      req.principal = outcome
+      next()
+      return
+    }
+    const pending = outcome
     pending.then(
       (principal) => {
         req.principal = principal

@@ -34,10 +34,15 @@ export interface FastifyJwtAuthOptions extends VerifierOptions {
 /**
  * A route-level `preHandler` of trustgate. It declares no `this` and takes the plainest request
  * and reply, so that it fits the routes of any instance: one with its own logger type (pino's
- * `loggerInstance`), a type provider, or route generics. Fastify's `AuthGuard`
- * would bind it to the default logger type and refuse those routes.
+ * `loggerInstance`), a type provider, or route generics. Fastify's `preHandlerHookHandler` would
+ * bind it to the default logger type and refuse those routes. It is a callback-style hook: a
+ * guard that can decide at once costs no promise.
  */
-export type AuthGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+export type AuthGuard = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: (error?: Error) => void,
+) => void
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -78,13 +83,33 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
     return reply.code(error.statusCode).headers(error.headers).send(error.toJSON())
   }
 
+  // An AuthError becomes our response, or, with `respond: false`, goes to the app's error handler;
+  // any other error goes to the error handler as it is (a 500).
+  function failure(reply: FastifyReply, done: (error?: Error) => void): (error: unknown) => void {
+    return (error) => {
+      if (respond && isAuthError(error)) fail(reply, error)
+      else done(error instanceof Error ? error : new Error('trustgate failed'))
+    }
+  }
+
   function guard(check: Guard): AuthGuard {
-    return async function trustgateGuard(request, reply) {
+    return function trustgateGuard(request, reply, done) {
+      let result: void | Promise<void>
       try {
-        await check(request.principal)
+        result = check(request.principal)
       } catch (error) {
-        if (respond && isAuthError(error)) return fail(reply, error)
-        throw error
+        failure(reply, done)(error)
+        return
+      }
+      if (result instanceof Promise) {
+        result.then(
+          () => {
+            done()
+          },
+          failure(reply, done),
+        )
+      } else {
+        done()
       }
     }
   }
@@ -104,24 +129,55 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
       guard(createGuard({ kind: 'predicate', test }, verifier.errors)),
   )
 
-  fastify.addHook('onRequest', async function trustgateAuthenticate(request, reply) {
-    const context = { reqId: request.id, remoteAddress: request.ip }
+  // Callback style, and synchronous when the answer is known at once (no token, or a token in
+  // the verified-token cache): the common request costs no promise. `onRequest` runs before the
+  // body is parsed, so a refused request is not read.
+  fastify.addHook('onRequest', function trustgateAuthenticate(request, reply, done) {
+    // `done` is called outside the try, so that nothing after it can make it run twice.
+    let outcome: Principal | null | undefined | Promise<Principal | null>
     try {
       if (getToken === undefined) {
-        request.principal = await verifier.authenticate(
-          authorizationValues(request.raw.rawHeaders),
-          context,
-        )
+        const values = authorizationValues(request.raw.rawHeaders)
+        outcome = verifier.authenticateCached(values)
+        if (outcome === undefined) outcome = verifier.authenticate(values, new LogContext(request))
       } else {
         const token = getToken(request)
-        request.principal =
-          token === null || token === undefined ? null : await verifier.verify(token, context)
+        outcome =
+          token === null || token === undefined
+            ? null
+            : verifier.verify(token, new LogContext(request))
       }
     } catch (error) {
-      if (respond && isAuthError(error)) return fail(reply, error)
-      throw error
+      failure(reply, done)(error)
+      return
     }
+    if (!(outcome instanceof Promise)) {
+      request.principal = outcome
+      done()
+      return
+    }
+    outcome.then(
+      (principal) => {
+        request.principal = principal
+        done()
+      },
+      failure(reply, done),
+    )
   })
+}
+
+/** The request id and address for log lines, read only if a line is written. */
+class LogContext {
+  readonly #request: FastifyRequest
+  constructor(request: FastifyRequest) {
+    this.#request = request
+  }
+  get reqId(): string {
+    return this.#request.id
+  }
+  get remoteAddress(): string {
+    return this.#request.ip
+  }
 }
 
 /**

@@ -45,7 +45,9 @@ describe('the guards', () => {
     expectTypeOf(app.requireScopes('a', 'b')).toEqualTypeOf<AuthGuard>()
     expectTypeOf(app.requireAnyScope('a')).toEqualTypeOf<AuthGuard>()
     expectTypeOf(app.requirePrincipal((p) => p.claims.tenant === 'acme')).toEqualTypeOf<AuthGuard>()
-    expectTypeOf<AuthGuard>().parameters.toEqualTypeOf<[FastifyRequest, FastifyReply]>()
+    expectTypeOf<AuthGuard>().parameters.toEqualTypeOf<
+      [FastifyRequest, FastifyReply, (error?: Error) => void]
+    >()
   })
 
   it('fit routes of an app with a pino loggerInstance, route generics and guard arrays', () => {

@@ -1,0 +1,78 @@
+import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { createVerifier } from '../src/verifier.js'
+import { createKey, jwks, sign, type TestKey } from '../../../test/helpers/keys.js'
+import { captureLogger } from '../../../test/helpers/log.js'
+
+const ISS = 'https://static.test'
+let key: TestKey
+
+beforeAll(async () => {
+  key = await createKey('ES256', { kid: 'k1' })
+})
+
+function verifierWith(tokenCache?: false) {
+  return createVerifier({
+    issuers: [{ issuer: ISS, audience: 'api', keys: jwks(key) }],
+    logger: captureLogger().logger,
+    ...(tokenCache === false ? { tokenCache } : {}),
+  })
+}
+
+describe('authenticateCached, the synchronous fast path of the adapters', () => {
+  it('answers null at once for a request without a bearer token', () => {
+    const verifier = verifierWith()
+    expect(verifier.authenticateCached(undefined)).toBeNull()
+    expect(verifier.authenticateCached([])).toBeNull()
+    expect(verifier.authenticateCached('Basic dXNlcjpwYXNz')).toBeNull()
+  })
+
+  it('throws invalid_request for a malformed header, as authenticate rejects', () => {
+    const verifier = verifierWith()
+    expect(() => verifier.authenticateCached(['Bearer a.b.c', 'Bearer d.e.f'])).toThrow(
+      expect.objectContaining({ code: 'invalid_request', reason: 'multiple_authorization_headers' }),
+    )
+    expect(() => verifier.authenticateCached('Bearer a b')).toThrow(
+      expect.objectContaining({ code: 'invalid_request' }),
+    )
+  })
+
+  it('returns undefined for a token it has not verified, and the principal once it has', async () => {
+    const verifier = verifierWith()
+    const token = await sign(key, { iss: ISS, aud: 'api', sub: 'alice' })
+    expect(verifier.authenticateCached(`Bearer ${token}`)).toBeUndefined()
+    const principal = await verifier.authenticate(`Bearer ${token}`)
+    expect(verifier.authenticateCached(`Bearer ${token}`)).toBe(principal)
+    // Any spelling of the scheme reaches the same entry through the full header parse.
+    expect(verifier.authenticateCached([`bearer ${token}`])).toBe(principal)
+  })
+
+  it('never answers for a token that failed, nor with the cache off', async () => {
+    const cached = verifierWith()
+    const forged = `${(await sign(key, { iss: ISS, aud: 'api', sub: 'alice' })).slice(0, -4)}AAAA`
+    await expect(cached.verify(forged)).rejects.toMatchObject({ reason: 'bad_signature' })
+    expect(cached.authenticateCached(`Bearer ${forged}`)).toBeUndefined()
+
+    const uncached = verifierWith(false)
+    const token = await sign(key, { iss: ISS, aud: 'api', sub: 'alice' })
+    await uncached.verify(token)
+    expect(uncached.authenticateCached(`Bearer ${token}`)).toBeUndefined()
+  })
+
+  it('stops answering for a cached token once it has expired', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const T = Date.UTC(2030, 0, 1)
+      vi.setSystemTime(T)
+      const verifier = verifierWith()
+      const exp = T / 1000 + 60
+      const token = await sign(key, { iss: ISS, aud: 'api', sub: 'alice', iat: T / 1000, exp })
+      await verifier.verify(token)
+      expect(verifier.authenticateCached(`Bearer ${token}`)).toBeDefined()
+      vi.setSystemTime((exp + 5) * 1000) // exp + clockTolerance
+      expect(verifier.authenticateCached(`Bearer ${token}`)).toBeUndefined()
+      await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'expired' })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
