@@ -48,8 +48,16 @@ const expressServer = await new Promise((resolve) => {
 })
 
 const apis = [
-  { name: 'fastify', origin: `http://127.0.0.1:${String(fastifyApp.server.address().port)}`, log: fastifyLog },
-  { name: 'express', origin: `http://127.0.0.1:${String(expressServer.address().port)}`, log: expressLog },
+  {
+    name: 'fastify',
+    origin: `http://127.0.0.1:${String(fastifyApp.server.address().port)}`,
+    log: fastifyLog,
+  },
+  {
+    name: 'express',
+    origin: `http://127.0.0.1:${String(expressServer.address().port)}`,
+    log: expressLog,
+  },
 ]
 
 // Real tokens, from the token endpoints, over HTTP.
@@ -81,7 +89,13 @@ for (const api of apis) {
         : `${String(body.error)}: ${String(body.error_description)}`
     const ok = response.status === call.expect
     if (!ok) failures += 1
-    rows.push([api.name, `GET ${call.path}`, call.who, String(response.status), ok ? result : `${result} (expected ${String(call.expect)})`])
+    rows.push([
+      api.name,
+      `GET ${call.path}`,
+      call.who,
+      String(response.status),
+      ok ? result : `${result} (expected ${String(call.expect)})`,
+    ])
   }
 }
 

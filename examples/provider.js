@@ -52,7 +52,12 @@ export async function createSigningKeys(label = 'key') {
   for (const alg of ['RS256', 'ES256']) {
     const { privateKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 })
     const jwk = await exportJWK(privateKey)
-    keys.push({ ...jwk, kid: `${label}-${alg.toLowerCase()}-${String(generation)}`, alg, use: 'sig' })
+    keys.push({
+      ...jwk,
+      kid: `${label}-${alg.toLowerCase()}-${String(generation)}`,
+      alg,
+      use: 'sig',
+    })
   }
   return { keys }
 }
@@ -70,12 +75,7 @@ export async function createSigningKeys(label = 'key') {
  * @param {string} [options.audience] the resource indicator and `aud` of issued tokens
  */
 export async function startProvider(options = {}) {
-  const {
-    port = 0,
-    accessTokenTTL = 300,
-    clients = CLIENTS,
-    audience = API_AUDIENCE,
-  } = options
+  const { port = 0, accessTokenTTL = 300, clients = CLIENTS, audience = API_AUDIENCE } = options
   const jwks = options.jwks ?? (await createSigningKeys())
 
   // The issuer contains the port, so the port is taken before the provider exists.
@@ -165,7 +165,9 @@ export async function startProvider(options = {}) {
       const body = new URLSearchParams({ grant_type: 'client_credentials' })
       body.set('scope', request.scope ?? client.scope)
       if (request.resource !== undefined) body.set('resource', request.resource)
-      const credentials = Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')
+      const credentials = Buffer.from(`${client.clientId}:${client.clientSecret}`).toString(
+        'base64',
+      )
       const response = await fetch(`${issuer}/token`, {
         method: 'POST',
         headers: {
@@ -176,7 +178,9 @@ export async function startProvider(options = {}) {
       })
       const json = /** @type {Record<string, unknown>} */ (await response.json())
       if (response.status !== 200 || typeof json.access_token !== 'string') {
-        throw new Error(`token endpoint answered ${String(response.status)}: ${JSON.stringify(json)}`)
+        throw new Error(
+          `token endpoint answered ${String(response.status)}: ${JSON.stringify(json)}`,
+        )
       }
       return json.access_token
     },

@@ -12,7 +12,9 @@ const issuer = process.env.ISSUER ?? /** @type {NonNullable<typeof provider>} */
 const app = buildApp({
   auth: {
     // discovery: jwks_uri comes from <issuer>/.well-known/openid-configuration.
-    issuers: [{ issuer, audience: process.env.AUDIENCE ?? API_AUDIENCE, discovery: true, typ: 'at+jwt' }],
+    issuers: [
+      { issuer, audience: process.env.AUDIENCE ?? API_AUDIENCE, discovery: true, typ: 'at+jwt' },
+    ],
   },
 })
 const server = app.listen(port, '127.0.0.1', () => {

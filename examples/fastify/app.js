@@ -17,9 +17,7 @@ const ORDERS = [
  * @param {import('pino').Logger | boolean} [options.logger] a pino logger, or `true` for Fastify's own
  */
 export async function buildApp({ auth, logger = true }) {
-  const app = Fastify(
-    typeof logger === 'boolean' ? { logger } : { loggerInstance: logger },
-  )
+  const app = Fastify(typeof logger === 'boolean' ? { logger } : { loggerInstance: logger })
   // The plugin logs through app.log, so untrusted-issuer warnings carry the request id.
   await app.register(jwtAuth, auth)
 

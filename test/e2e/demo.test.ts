@@ -8,10 +8,17 @@ import { describe, expect, it } from 'vitest'
 
 const DEMO = fileURLToPath(new URL('../../examples/demo.js', import.meta.url))
 
-function runDemo(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+function runDemo(): Promise<{
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+}> {
   return new Promise((resolve, reject) => {
     // The timeout kills a demo that would not end by itself, which then fails the test.
-    const child = spawn(process.execPath, [DEMO], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 })
+    const child = spawn(process.execPath, [DEMO], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 30_000,
+    })
     let stdout = ''
     child.stdout.setEncoding('utf8')
     child.stdout.on('data', (chunk: string) => (stdout += chunk))
@@ -29,8 +36,12 @@ describe('the demo', () => {
     expect(code).toBe(0)
     expect(stdout).toMatch(/^all 14 calls answered as expected/m)
     for (const api of ['fastify', 'express']) {
-      expect(stdout).toMatch(new RegExp(`^${api} +GET /orders +orders-service \\(ES256\\) +200 `, 'm'))
-      expect(stdout).toMatch(new RegExp(`^${api} +GET /me +untrusted provider +401 +invalid_token`, 'm'))
+      expect(stdout).toMatch(
+        new RegExp(`^${api} +GET /orders +orders-service \\(ES256\\) +200 `, 'm'),
+      )
+      expect(stdout).toMatch(
+        new RegExp(`^${api} +GET /me +untrusted provider +401 +invalid_token`, 'm'),
+      )
       expect(stdout).toMatch(new RegExp(`^${api} logged: .*"event":"untrusted_issuer"`, 'm'))
     }
     expect(stdout).toMatch(/^requests from the APIs to the untrusted provider: 0$/m)

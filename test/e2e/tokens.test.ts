@@ -78,7 +78,10 @@ describe.each(FRAMEWORKS)('%s example API against a real OpenID provider', (fram
 
   it('issues RFC 9068 access tokens signed with ES256 and RS256 keys of the provider', () => {
     const header = (token: string) =>
-      JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as Record<string, unknown>
+      JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as Record<
+        string,
+        unknown
+      >
     expect(header(ordersToken)).toMatchObject({ alg: 'ES256', typ: 'at+jwt' })
     expect(header(reportsToken)).toMatchObject({ alg: 'RS256', typ: 'at+jwt' })
     const published = trusted.jwks.keys.map((key) => key.kid)

@@ -2,20 +2,18 @@
  * Real keys and real tokens for tests, made with jose. Nothing here is a fixture on disk: each
  * test run mints its own.
  */
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import {
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+} from 'jose'
 import type { KeyObject } from 'node:crypto'
 
 export type AsymmetricAlg =
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512'
-  | 'ES256'
-  | 'ES384'
-  | 'ES512'
-  | 'EdDSA'
+  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA'
 
 /** A signing key pair with its public JWK (with `kid`, `alg`, `use`). */
 export interface TestKey {

@@ -65,7 +65,8 @@ export async function startApi(framework: Framework, auth: VerifierOptions): Pro
         })
         const headers: Record<string, string> = {}
         for (const [name, value] of Object.entries(response.headers)) {
-          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : String(value)
+          if (value !== undefined)
+            headers[name] = Array.isArray(value) ? value.join(', ') : String(value)
         }
         return { status: response.statusCode, headers, body: response.json(), text: response.body }
       },

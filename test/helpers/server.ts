@@ -7,7 +7,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 
 export type Route =
-  | { kind: 'json'; body: unknown; status?: number; delayMs?: number; headers?: Record<string, string> }
+  | {
+      kind: 'json'
+      body: unknown
+      status?: number
+      delayMs?: number
+      headers?: Record<string, string>
+    }
   | { kind: 'raw'; body: string | Buffer; status?: number; contentType?: string; delayMs?: number }
   | { kind: 'redirect'; location: string; status?: number }
   | { kind: 'hang' }
@@ -42,11 +48,16 @@ export async function startServer(): Promise<TestServer> {
     const send = (): void => {
       switch (route.kind) {
         case 'json':
-          res.writeHead(route.status ?? 200, { 'content-type': 'application/json', ...route.headers })
+          res.writeHead(route.status ?? 200, {
+            'content-type': 'application/json',
+            ...route.headers,
+          })
           res.end(JSON.stringify(route.body))
           return
         case 'raw':
-          res.writeHead(route.status ?? 200, { 'content-type': route.contentType ?? 'application/json' })
+          res.writeHead(route.status ?? 200, {
+            'content-type': route.contentType ?? 'application/json',
+          })
           res.end(route.body)
           return
         case 'redirect':

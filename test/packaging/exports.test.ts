@@ -23,7 +23,10 @@ function run(file: string, source: string): string {
   const path = join(dir, file)
   writeFileSync(path, source)
   try {
-    return execFileSync(process.execPath, ['--no-warnings', path], { cwd: join(root, 'examples'), encoding: 'utf8' })
+    return execFileSync(process.execPath, ['--no-warnings', path], {
+      cwd: join(root, 'examples'),
+      encoding: 'utf8',
+    })
   } finally {
     execFileSync('rm', ['-rf', dir])
   }
@@ -31,12 +34,18 @@ function run(file: string, source: string): string {
 
 describe('package exports', () => {
   it.each(packages)('%s loads with import from a plain ESM file', (name) => {
-    const out = run('load.mjs', `const m = await import('${name}'); console.log(typeof m.${expected[name]})`)
+    const out = run(
+      'load.mjs',
+      `const m = await import('${name}'); console.log(typeof m.${expected[name]})`,
+    )
     expect(out.trim()).toBe('function')
   })
 
   it.each(packages)('%s loads with require() from a CommonJS file', (name) => {
-    const out = run('load.cjs', `const m = require('${name}'); console.log(typeof m.${expected[name]})`)
+    const out = run(
+      'load.cjs',
+      `const m = require('${name}'); console.log(typeof m.${expected[name]})`,
+    )
     expect(out.trim()).toBe('function')
   })
 
@@ -47,6 +56,9 @@ describe('package exports', () => {
       files: string[]
     }
     expect(manifest.files).toEqual(['dist'])
-    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' })
+    expect(manifest.exports['.']).toEqual({
+      types: './dist/index.d.ts',
+      default: './dist/index.js',
+    })
   })
 })

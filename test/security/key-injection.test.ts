@@ -134,7 +134,12 @@ describe('kid injection', () => {
       const header = { alg: 'HS256', kid: '../../../../../dev/null' }
       const token = signRaw(secret, 'HS256', JSON.stringify(header), payload)
       // The secret is the HMAC issuer's only key, whatever kid a token names: the forged MAC fails.
-      expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+      expectRefused(
+        await world.harness.run(token),
+        { reason: 'bad_signature' },
+        token,
+        world.log.raw,
+      )
       const noKid = signRaw(secret, 'HS256', JSON.stringify({ alg: 'HS256' }), payload)
       expectRefused(
         await world.harness.run(noKid),

@@ -48,7 +48,11 @@ export const DEFAULT_ALGORITHMS: readonly Algorithm[] = Object.freeze([
 ])
 
 /** The default allowlist of an issuer configured with a `secret`. */
-export const DEFAULT_HMAC_ALGORITHMS: readonly Algorithm[] = Object.freeze(['HS256', 'HS384', 'HS512'])
+export const DEFAULT_HMAC_ALGORITHMS: readonly Algorithm[] = Object.freeze([
+  'HS256',
+  'HS384',
+  'HS512',
+])
 
 /** RFC 8725 s3.5 and NIST SP 800-131A: no RSA modulus under 2048 bits. */
 export const MIN_RSA_BITS = 2048
@@ -138,9 +142,19 @@ export function importJwk(jwk: unknown): VerificationKey | KeyRejection {
   if (kid !== undefined && typeof kid !== 'string') return 'invalid_key'
   if (alg !== undefined && typeof alg !== 'string') return 'invalid_key'
   if (kty === 'EC' && !(typeof crv === 'string' && EC_CURVES.has(crv))) return 'unsupported_curve'
-  if (kty === 'OKP' && !(typeof crv === 'string' && EDDSA_CURVES.has(crv))) return 'unsupported_curve'
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, k: _k, ...publicJwk } =
-    jwk as Record<string, unknown>
+  if (kty === 'OKP' && !(typeof crv === 'string' && EDDSA_CURVES.has(crv)))
+    return 'unsupported_curve'
+  const {
+    d: _d,
+    p: _p,
+    q: _q,
+    dp: _dp,
+    dq: _dq,
+    qi: _qi,
+    oth: _oth,
+    k: _k,
+    ...publicJwk
+  } = jwk as Record<string, unknown>
   let keyObject: KeyObject
   try {
     keyObject = createPublicKey({ key: publicJwk as never, format: 'jwk' })
@@ -151,7 +165,9 @@ export function importJwk(jwk: unknown): VerificationKey | KeyRejection {
     return 'weak_rsa_key'
   }
   const material =
-    kty === 'RSA' ? `${String(publicJwk.n)}.${String(publicJwk.e)}` : `${String(crv)}.${String(publicJwk.x)}.${String(publicJwk.y)}`
+    kty === 'RSA'
+      ? `${String(publicJwk.n)}.${String(publicJwk.e)}`
+      : `${String(crv)}.${String(publicJwk.x)}.${String(publicJwk.y)}`
   return {
     kid,
     family: kty,
@@ -202,7 +218,9 @@ export function verifySignature(
   const data = Buffer.from(signingInput, 'latin1')
   switch (spec.family) {
     case 'oct': {
-      const mac = createHmac(spec.hash as string, key.keyObject).update(data).digest()
+      const mac = createHmac(spec.hash as string, key.keyObject)
+        .update(data)
+        .digest()
       return mac.length === signature.length && timingSafeEqual(mac, signature)
     }
     case 'EC':

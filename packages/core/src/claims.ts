@@ -20,7 +20,10 @@ function isNumericDate(value: unknown): value is number {
 }
 
 /** Checks the `typ` header against the issuer's required one. */
-export function checkTyp(header: JsonObject, rules: Pick<ClaimRules, 'typ'>): InvalidTokenReason | undefined {
+export function checkTyp(
+  header: JsonObject,
+  rules: Pick<ClaimRules, 'typ'>,
+): InvalidTokenReason | undefined {
   if (rules.typ === undefined) return undefined
   const { typ } = header
   return typeof typ === 'string' && normalizeTyp(typ) === rules.typ ? undefined : 'typ_mismatch'

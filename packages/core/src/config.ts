@@ -15,7 +15,13 @@ import {
 import { discoverJwksUri } from './discovery.js'
 import { DEFAULT_REALM, isQuotable } from './errors.js'
 import { checkUrl } from './fetch.js'
-import { KeySet, RemoteKeySource, StaticKeySource, type JwksTiming, type KeySource } from './jwks.js'
+import {
+  KeySet,
+  RemoteKeySource,
+  StaticKeySource,
+  type JwksTiming,
+  type KeySource,
+} from './jwks.js'
 import { createDefaultLogger, type Logger } from './log.js'
 import { isObject } from './token.js'
 
@@ -143,7 +149,8 @@ function audiences(value: unknown, field: string): Set<string> {
   const list: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : []
   if (list.length === 0) fail(field, 'is required: a string or a non-empty array of strings')
   for (const [i, aud] of list.entries()) {
-    if (typeof aud !== 'string' || aud === '') fail(`${field}[${String(i)}]`, 'must be a non-empty string')
+    if (typeof aud !== 'string' || aud === '')
+      fail(`${field}[${String(i)}]`, 'must be a non-empty string')
   }
   return new Set(list as string[])
 }
@@ -160,13 +167,15 @@ function algorithms(value: unknown, field: string, hmac: boolean): Set<Algorithm
     if (isHmac(alg) && !hmac) {
       fail(at, `is an HMAC algorithm: it needs a secret, and is never used with public keys`)
     }
-    if (!isHmac(alg) && hmac) fail(at, 'is not an HMAC algorithm: a secret verifies HS256/384/512 only')
+    if (!isHmac(alg) && hmac)
+      fail(at, 'is not an HMAC algorithm: a secret verifies HS256/384/512 only')
   }
   return new Set(value as Algorithm[])
 }
 
 function staticKeys(value: unknown, field: string): KeySet {
-  if (!isObject(value) || !Array.isArray(value.keys)) fail(field, 'must be a JWK Set: { keys: [...] }')
+  if (!isObject(value) || !Array.isArray(value.keys))
+    fail(field, 'must be a JWK Set: { keys: [...] }')
   const keys = (value.keys as unknown[]).map((jwk, i) => {
     const key = importJwk(jwk)
     if (typeof key === 'string') fail(`${field}.keys[${String(i)}]`, `cannot be used: ${key}`)
@@ -200,7 +209,8 @@ function keySource(
     return { source: new RemoteKeySource(issuer, url, timing, logger), hmac: false }
   }
   if (config.discovery !== undefined) {
-    if ((config.discovery as unknown) !== true) fail(`${field}.discovery`, 'must be true or left out')
+    if ((config.discovery as unknown) !== true)
+      fail(`${field}.discovery`, 'must be true or left out')
     const url = checkUrl(issuer)
     if (typeof url === 'string') fail(`${field}.issuer`, `${url} to be used with discovery`)
     const discover = (): Promise<URL> => discoverJwksUri(issuer, timing.timeoutDuration)
@@ -239,7 +249,12 @@ export function resolveConfig(options: VerifierOptions): Config {
   if (!isObject(jwks)) fail('jwks', 'must be an object')
   const timing: JwksTiming = {
     cacheMaxAge: positiveInteger(jwks.cacheMaxAge, 'jwks.cacheMaxAge', JWKS_CACHE_MAX_AGE_MS, 0),
-    cooldownDuration: positiveInteger(jwks.cooldownDuration, 'jwks.cooldownDuration', JWKS_COOLDOWN_MS, 0),
+    cooldownDuration: positiveInteger(
+      jwks.cooldownDuration,
+      'jwks.cooldownDuration',
+      JWKS_COOLDOWN_MS,
+      0,
+    ),
     timeoutDuration: positiveInteger(jwks.timeoutDuration, 'jwks.timeoutDuration', JWKS_TIMEOUT_MS),
   }
   const realm = options.realm ?? DEFAULT_REALM
@@ -260,7 +275,8 @@ export function resolveConfig(options: VerifierOptions): Config {
     const field = `issuers[${String(i)}]`
     if (!isObject(config)) fail(field, 'must be an object')
     const { issuer } = config
-    if (typeof issuer !== 'string' || issuer === '') fail(`${field}.issuer`, 'is required: a non-empty string')
+    if (typeof issuer !== 'string' || issuer === '')
+      fail(`${field}.issuer`, 'is required: a non-empty string')
     if (issuers.has(issuer)) fail(`${field}.issuer`, 'is configured twice')
     const audience = audiences(config.audience, `${field}.audience`)
     const { source, hmac } = keySource(config, field, timing, logger)

@@ -6,11 +6,7 @@
 
 /** The `error` codes of RFC 6750 s3.1, plus `missing_token` and `jwks_unavailable`. */
 export type AuthErrorCode =
-  | 'missing_token'
-  | 'invalid_request'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'jwks_unavailable'
+  'missing_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'jwks_unavailable'
 
 /** Why a request failed, finer than `code`. Stable: tests and callers may switch on it. */
 export type AuthErrorReason =
@@ -129,9 +125,14 @@ export class AuthError extends Error {
 /** Builds challenges for one realm. The realm is a config value checked at start-up. */
 export interface ErrorFactory {
   missingToken(): AuthError
-  invalidRequest(reason: 'multiple_authorization_headers' | 'malformed_authorization_header'): AuthError
+  invalidRequest(
+    reason: 'multiple_authorization_headers' | 'malformed_authorization_header',
+  ): AuthError
   invalidToken(reason: InvalidTokenReason): AuthError
-  insufficientScope(scopes: readonly string[], reason?: 'insufficient_scope' | 'forbidden'): AuthError
+  insufficientScope(
+    scopes: readonly string[],
+    reason?: 'insufficient_scope' | 'forbidden',
+  ): AuthError
   jwksUnavailable(): AuthError
 }
 
@@ -185,5 +186,8 @@ export function createErrorFactory(realm: string = DEFAULT_REALM): ErrorFactory 
 
 /** True if `value` is an {@link AuthError} (also across duplicated installs of the package). */
 export function isAuthError(value: unknown): value is AuthError {
-  return value instanceof AuthError || (value instanceof Error && value.name === 'AuthError' && 'code' in value && 'reason' in value)
+  return (
+    value instanceof AuthError ||
+    (value instanceof Error && value.name === 'AuthError' && 'code' in value && 'reason' in value)
+  )
 }

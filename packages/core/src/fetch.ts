@@ -88,7 +88,9 @@ export async function fetchJson(
   } catch (error) {
     if (error instanceof FetchError) throw error
     if (signal.aborted) throw new FetchError(`no response within ${String(timeoutMs)} ms`)
-    throw new FetchError(`request failed: ${error instanceof Error ? error.message : 'unknown error'}`)
+    throw new FetchError(
+      `request failed: ${error instanceof Error ? error.message : 'unknown error'}`,
+    )
   }
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown

@@ -50,7 +50,8 @@ export function createGuard(requirement: Requirement, errors: ErrorFactory): Gua
       if (typeof test !== 'function') throw new TypeError('predicate must be a function')
       return async (principal) => {
         if (principal === null) throw errors.missingToken()
-        if (((await test(principal)) as unknown) !== true) throw errors.insufficientScope([], 'forbidden')
+        if (((await test(principal)) as unknown) !== true)
+          throw errors.insufficientScope([], 'forbidden')
       }
     }
   }

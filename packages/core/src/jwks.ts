@@ -81,7 +81,10 @@ export interface KeySource {
    * The keys a token with this `kid` may use. Resolves to an empty list when none match (after
    * a refetch, if the cooldown allows one); rejects with {@link KeysUnavailableError} when no key set could be had.
    */
-  find(kid: string | undefined, now: number): readonly VerificationKey[] | Promise<readonly VerificationKey[]>
+  find(
+    kid: string | undefined,
+    now: number,
+  ): readonly VerificationKey[] | Promise<readonly VerificationKey[]>
   /** Changes whenever the set of keys is replaced by a different one. */
   readonly generation: number
 }

@@ -29,7 +29,10 @@ describe('authenticateCached, the synchronous fast path of the adapters', () => 
   it('throws invalid_request for a malformed header, as authenticate rejects', () => {
     const verifier = verifierWith()
     expect(() => verifier.authenticateCached(['Bearer a.b.c', 'Bearer d.e.f'])).toThrow(
-      expect.objectContaining({ code: 'invalid_request', reason: 'multiple_authorization_headers' }),
+      expect.objectContaining({
+        code: 'invalid_request',
+        reason: 'multiple_authorization_headers',
+      }),
     )
     expect(() => verifier.authenticateCached('Bearer a b')).toThrow(
       expect.objectContaining({ code: 'invalid_request' }),

@@ -110,7 +110,10 @@ describe('parseBearer with a tab after the scheme', () => {
   it('treats Bearer<TAB>token as a malformed bearer header, not as another scheme', () => {
     const errors = createErrorFactory()
     expect(() => parseBearer('Bearer\tabc.def.ghi', errors)).toThrow(
-      expect.objectContaining({ code: 'invalid_request', reason: 'malformed_authorization_header' }),
+      expect.objectContaining({
+        code: 'invalid_request',
+        reason: 'malformed_authorization_header',
+      }),
     )
     expect(parseBearer('Bearer abc.def.ghi', errors)).toBe('abc.def.ghi')
   })
