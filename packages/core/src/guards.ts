@@ -41,8 +41,9 @@ export function createGuard(requirement: Requirement, errors: ErrorFactory): Gua
       const all = requirement.mode === 'all'
       return (principal) => {
         if (principal === null) throw errors.missingToken()
-        const has = (scope: string): boolean => principal.scopes.includes(scope)
-        if (all ? !scopes.every(has) : !scopes.some(has)) throw errors.insufficientScope(scopes)
+        let held = 0
+        for (const scope of scopes) if (principal.scopes.includes(scope)) held++
+        if (all ? held < scopes.length : held === 0) throw errors.insufficientScope(scopes)
       }
     }
     case 'predicate': {

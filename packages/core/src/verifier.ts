@@ -249,18 +249,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return token === null ? NO_PRINCIPAL : verify(token, context)
     },
     authenticateCached(authorization) {
-      // A token the cache holds passed every check, its syntax included, as this exact string:
-      // the common `Bearer <token>` can be looked up before the header is parsed in full.
-      const value =
-        typeof authorization === 'string'
-          ? authorization
-          : authorization?.length === 1
-            ? authorization[0]
-            : undefined
-      if (value?.startsWith('Bearer ') === true && value.length - 7 <= maxTokenLength) {
-        const hit = fromCache(value.slice(7), Date.now())
-        if (hit !== undefined) return hit
-      }
       const token = parseBearer(authorization, errors)
       if (token === null) return null
       // No promise, no crypto: a hit answers here; anything else goes through verify().

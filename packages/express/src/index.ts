@@ -55,7 +55,9 @@ interface State {
 }
 
 // Which jwtAuth() saw a request, for the guards: they need its realm and its `respond` choice.
-const states = new WeakMap<Request, State>()
+// A symbol-keyed property of the request: no per-request WeakMap entry on the hot path.
+const STATE = Symbol('trustgate')
+type WithState = Request & { [STATE]?: State }
 
 function fail(state: State, error: unknown, res: Response, next: NextFunction): void {
   if (state.respond && isAuthError(error)) {
@@ -96,7 +98,8 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
     next: NextFunction,
   ): void {
     req.principal = null
-    states.set(req, state)
+    const tagged: WithState = req
+    tagged[STATE] = state
     // Synchronous when the answer is known at once (no token, or a cached token): no promise.
     // `next` is called outside the try, so that nothing downstream can make it run twice.
     let outcome: Principal | null | undefined | Promise<Principal | null>
@@ -148,7 +151,7 @@ function guard(requirement: Requirement, name: string): RequestHandler {
   // A bad scope list is a start-up error, not a request-time one.
   if (requirement.kind === 'scopes') checkScopeList(requirement.scopes, name)
   return function trustgateGuard(req: Request, res: Response, next: NextFunction): void {
-    const state = states.get(req)
+    const state = (req as WithState)[STATE]
     if (state === undefined) {
       next(new Error(`${name}() needs app.use(jwtAuth(options)) before it`))
       return
