@@ -18,6 +18,7 @@ import { checkUrl } from './fetch.js'
 import {
   KeySet,
   RemoteKeySource,
+  SecretKeySource,
   StaticKeySource,
   type JwksTiming,
   type KeySource,
@@ -230,8 +231,7 @@ function keySource(
     fail(`${field}.secret`, `must be at least ${String(MIN_SECRET_BYTES)} bytes (RFC 7518 s3.2)`)
   }
   return {
-    // A `kid` on an HMAC token names nothing we could choose between: the secret is the only key.
-    source: new StaticKeySource(new KeySet([importSecret(secret as string | Uint8Array)]), true),
+    source: new SecretKeySource(importSecret(secret as string | Uint8Array)),
     hmac: true,
   }
 }

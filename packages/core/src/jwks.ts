@@ -94,18 +94,30 @@ export class KeysUnavailableError extends Error {
   override name = 'KeysUnavailableError'
 }
 
-/** A key source that never changes: configured `keys` or `secret`. */
+/** A key source that never changes: a configured JWK Set (`keys`), matched by `kid`. */
 export class StaticKeySource implements KeySource {
   readonly generation = 0
   readonly #set: KeySet
-  readonly #anyKid: boolean
-  /** `anyKid`: the set is an issuer's one secret, which serves whatever `kid` a token names. */
-  constructor(set: KeySet, anyKid = false) {
+  constructor(set: KeySet) {
     this.#set = set
-    this.#anyKid = anyKid
   }
   find(kid: string | undefined): readonly VerificationKey[] {
-    return this.#anyKid ? this.#set.keys : this.#set.match(kid)
+    return this.#set.match(kid)
+  }
+}
+
+/**
+ * An issuer's HMAC `secret`: its only key, whatever `kid` a token names (many issuers send one),
+ * so there is nothing to choose between.
+ */
+export class SecretKeySource implements KeySource {
+  readonly generation = 0
+  readonly #keys: readonly VerificationKey[]
+  constructor(key: VerificationKey) {
+    this.#keys = Object.freeze([key])
+  }
+  find(): readonly VerificationKey[] {
+    return this.#keys
   }
 }
 
