@@ -13,10 +13,11 @@ import {
   requireScopes,
   type ExpressJwtAuthOptions,
 } from '../src/index.js'
-import { createKey, jwks, sign, type TestKey } from '../../../test/helpers/keys.js'
+import { createKey, sign, type TestKey } from '../../../test/helpers/keys.js'
 import { captureLogger, type CapturedLogger } from '../../../test/helpers/log.js'
 import { rawRequest } from '../../../test/helpers/raw-http.js'
-import { startServer, type TestServer } from '../../../test/helpers/server.js'
+import { startTestIdp } from '../../../test/helpers/idp.js'
+import type { TestServer } from '../../../test/helpers/server.js'
 
 const ISSUER = 'https://issuer.test'
 const DOWN_ISSUER = 'https://down.test'
@@ -29,14 +30,7 @@ let downJwksUri: string
 const servers: Server[] = []
 
 beforeAll(async () => {
-  key = await createKey('ES256')
-  idp = await startServer()
-  idp.route('/jwks', { kind: 'json', body: jwks(key) })
-  jwksUri = `${idp.origin}/jwks`
-  // A JWKS server that is down: a port that was just closed refuses connections.
-  const down = await startServer()
-  downJwksUri = `${down.origin}/jwks`
-  await down.close()
+  ;({ idp, key, jwksUri, downJwksUri } = await startTestIdp())
 })
 
 afterAll(async () => {

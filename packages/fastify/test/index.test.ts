@@ -1,10 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jwtAuth, type FastifyJwtAuthOptions } from '../src/index.js'
-import { createKey, jwks, sign, type TestKey } from '../../../test/helpers/keys.js'
+import { createKey, sign, type TestKey } from '../../../test/helpers/keys.js'
 import { captureLogger, type CapturedLogger } from '../../../test/helpers/log.js'
 import { rawRequest } from '../../../test/helpers/raw-http.js'
-import { startServer, type TestServer } from '../../../test/helpers/server.js'
+import { startTestIdp } from '../../../test/helpers/idp.js'
+import type { TestServer } from '../../../test/helpers/server.js'
 
 const ISSUER = 'https://issuer.test'
 const DOWN_ISSUER = 'https://down.test'
@@ -17,14 +18,7 @@ let jwksUri: string
 const apps: { close(): Promise<unknown> }[] = []
 
 beforeAll(async () => {
-  key = await createKey('ES256')
-  idp = await startServer()
-  idp.route('/jwks', { kind: 'json', body: jwks(key) })
-  jwksUri = `${idp.origin}/jwks`
-  // A JWKS server that is down: a port that was just closed refuses connections.
-  const down = await startServer()
-  downJwksUri = `${down.origin}/jwks`
-  await down.close()
+  ;({ idp, key, jwksUri, downJwksUri } = await startTestIdp())
 })
 
 afterAll(async () => {
