@@ -4,21 +4,10 @@
  * the issuer, audience, JWKS URL and public key. Prints `LISTENING <port>` when ready.
  */
 import { createRequire } from 'node:module'
+import { silentLogger } from './fixtures.mjs'
 
 const row = process.env.BENCH_ROW
 const { issuer, audience, jwksUri, publicKeyPem } = JSON.parse(process.env.BENCH_CONFIG)
-const silentLogger = {
-  info() {},
-  warn() {},
-  error() {},
-  debug() {},
-  trace() {},
-  fatal() {},
-  child() {
-    return silentLogger
-  },
-  level: 'silent',
-}
 const trustgateOptions = (cache) => ({
   issuers: [{ issuer, audience, jwksUri, algorithms: ['RS256'] }],
   ...(cache ? {} : { tokenCache: false }),
