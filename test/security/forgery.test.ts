@@ -52,27 +52,39 @@ describe('signature forgery', () => {
         world.log.raw,
       )
     }
+    // Twin: the unedited payload under the same signature.
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 
   it('refuses the honest signature under an edited header (kid of another trusted key)', async () => {
     const token = `${part({ alg: 'RS256', kid: world.rs2.kid })}.${payload}.${signature}`
     expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+    // Twin: the same payload and signature under the unedited header (kid of the signing key).
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 
   it('refuses the same payload bytes re-encoded (whitespace added), since the signature covers raw bytes', async () => {
     const json = Buffer.from(payload, 'base64url').toString()
     const token = `${header}.${Buffer.from(` ${json} `).toString('base64url')}.${signature}`
     expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+    // Twin: the original payload bytes under the same signature.
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 
   it('refuses claims re-signed by the attacker under the trusted kid', async () => {
     const token = await sign(world.evilTwin, world.claims({ scope: 'read' }))
     expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+    // Twin: the same claims signed by the trusted key that owns the kid.
+    const twin = await sign(world.rs, world.claims({ scope: 'read' }))
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 
   it('refuses claims signed by another trusted key than the one the kid names', async () => {
     const token = await sign(world.rs2, world.claims(), { header: { kid: world.rs.kid } })
     expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+    // Twin: the same claims signed by the same key under its own kid.
+    const twin = await sign(world.rs2, world.claims())
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a stripped signature: empty part, missing part, or missing dot', async () => {
@@ -83,6 +95,8 @@ describe('signature forgery', () => {
     ]) {
       expectRefused(await world.harness.run(token), { reason: 'malformed' }, token, world.log.raw)
     }
+    // Twin: the same header and payload with the signature intact.
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a signature truncated, extended, zeroed, or with a flipped bit', async () => {
@@ -104,6 +118,8 @@ describe('signature forgery', () => {
         world.log.raw,
       )
     }
+    // Twin: the same header and payload with the signature untouched.
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a signature in base64 with padding or in standard alphabet as malformed', async () => {
@@ -113,6 +129,8 @@ describe('signature forgery', () => {
     )) {
       expectRefused(await world.harness.run(token), { reason: 'malformed' }, token, world.log.raw)
     }
+    // Twin: the same signature in unpadded base64url.
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 
   it('refuses the ECDSA psychic signature (r = s = 0) and a DER-encoded signature', async () => {
@@ -150,6 +168,9 @@ describe('attacker identity provider', () => {
       token,
       world.log.raw,
     )
+    // Twin: the same claims from the trusted issuer, signed by its key.
+    const twin = await sign(world.rs, world.claims())
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
     expect(world.attacker.hits()).toBe(0)
   })
 
@@ -163,6 +184,9 @@ describe('attacker identity provider', () => {
       stolenKid,
       world.log.raw,
     )
+    // Twin: the same claims signed by the trusted issuer's own key.
+    const twin = await sign(world.rs, world.claims())
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
     expect(world.attacker.hits()).toBe(0)
   })
 })
@@ -190,6 +214,9 @@ describe('audience replay', () => {
       token,
       world.log.raw,
     )
+    // Twin: the same claims with our aud.
+    const twin = await sign(world.rs, world.claims())
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 })
 

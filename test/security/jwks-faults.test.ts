@@ -158,7 +158,7 @@ describe('a JWKS endpoint that fails', () => {
   })
 
   it('answers 503 with the same challenge and body through both adapters', async () => {
-    const { iss, options } = issuerAt({ kind: 'json', status: 500, body: {} })
+    const { iss, path, options } = issuerAt({ kind: 'json', status: 500, body: {} })
     const harness = await createHarness(options)
     try {
       const token = await tokenFor(k1, iss)
@@ -168,6 +168,10 @@ describe('a JWKS endpoint that fails', () => {
         token,
         log.raw,
       )
+      // Twin: the same token, accepted through all three paths once the endpoint is healthy again.
+      idp.route(path, { kind: 'json', body: jwks(k1) })
+      await sleep(COOLDOWN_MS + 50)
+      expectAccepted(await harness.run(token), keyOf(iss, 'alice'))
     } finally {
       await harness.close()
     }
