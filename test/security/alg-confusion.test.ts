@@ -76,6 +76,9 @@ describe('algorithm confusion', () => {
       token,
       world.log.raw,
     )
+    // The honest twin carries the kid of rs: without one, the set's two RSA keys make RS256 ambiguous.
+    const twin = await sign(world.rs, world.claims())
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 
   it('refuses an RS256 token for the HMAC issuer, whose HS256 twin passes', async () => {
@@ -113,16 +116,16 @@ describe('algorithm confusion', () => {
         world.log.raw,
       )
     }
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a token signed PS256 with the trusted RSA key when the JWK pins RS256', async () => {
     const header = JSON.stringify({ alg: 'PS256', kid: world.rs.kid })
-    const token = signRaw(
-      world.rs.privateKey,
-      'PS256',
-      header,
-      JSON.stringify(world.claims({ exp: 4102444800 })),
-    )
+    const payload = JSON.stringify(world.claims({ exp: 4102444800 }))
+    const token = signRaw(world.rs.privateKey, 'PS256', header, payload)
     expectRefused(await world.harness.run(token), { reason: 'key_mismatch' }, token, world.log.raw)
+    const twinHeader = JSON.stringify({ alg: 'RS256', kid: world.rs.kid })
+    const twin = signRaw(world.rs.privateKey, 'RS256', twinHeader, payload)
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 })

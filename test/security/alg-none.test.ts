@@ -33,11 +33,17 @@ describe('alg none', () => {
     it(`refuses alg "${alg}" with an empty signature part as malformed`, async () => {
       const token = `${b64json({ alg, typ: 'JWT' })}.${b64json(world.claims())}.`
       expectRefused(await world.harness.run(token), { reason: 'malformed' }, token, world.log.raw)
+      // The honest twin: the same claims and typ, signed RS256 (with its kid: the set holds two RSA keys).
+      const twin = await sign(world.rs, world.claims(), { header: { typ: 'JWT' } })
+      expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
     })
 
     it(`refuses alg "${alg}" with no signature part at all as malformed`, async () => {
       const token = `${b64json({ alg, typ: 'JWT' })}.${b64json(world.claims())}`
       expectRefused(await world.harness.run(token), { reason: 'malformed' }, token, world.log.raw)
+      // The honest twin: the same claims and typ, signed RS256 (with its kid: the set holds two RSA keys).
+      const twin = await sign(world.rs, world.claims(), { header: { typ: 'JWT' } })
+      expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
     })
 
     it(`refuses alg "${alg}" carrying the trusted kid and a real signature of other bytes`, async () => {
@@ -49,6 +55,7 @@ describe('alg none', () => {
         token,
         world.log.raw,
       )
+      expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
     })
 
     it(`refuses alg "${alg}" for the HMAC issuer, whose twin signed HS256 passes`, async () => {
@@ -77,6 +84,7 @@ describe('alg none', () => {
         world.log.raw,
       )
     }
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a header without alg, even with the signature of the honest twin', async () => {
@@ -89,6 +97,7 @@ describe('alg none', () => {
       token,
       world.log.raw,
     )
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 
   it('never made a request to the attacker server', () => {

@@ -79,12 +79,15 @@ describe('near-miss issuers', () => {
     }
     expect(world.idp.hits()).toBe(0)
     expect(world.attacker.hits()).toBe(0)
+    // The honest twin, after the counts: the exact issuer with the same claims (this fetches the JWKS).
+    const twin = await sign(world.rs, { iss: TRUSTED, sub: 'alice', aud: 'api' })
+    expectAccepted(await world.harness.run(twin), keyOf(TRUSTED, 'alice'))
   })
 
   it('accepts the honest twin with the exact issuer string, which then fetches the JWKS', async () => {
     const token = await sign(world.rs, { iss: TRUSTED, sub: 'alice', aud: 'api' })
     expectAccepted(await world.harness.run(token), keyOf(TRUSTED, 'alice'))
-    // One cold fetch per verifier: core, Fastify, Express.
+    // One cold fetch per verifier since the reset above (the previous test's twin may have made it).
     expect(world.idp.hits('/jwks')).toBe(3)
   })
 
@@ -132,5 +135,7 @@ describe('subject confusion across issuers', () => {
   it("refuses one issuer's subject signed with the other issuer's key", async () => {
     const token = await sign(world.staticKey, { iss: TRUSTED, sub: 'alice', aud: 'api' })
     expectRefused(await world.harness.run(token), { reason: 'unknown_kid' }, token, world.log.raw)
+    const twin = await sign(world.rs, { iss: TRUSTED, sub: 'alice', aud: 'api' })
+    expectAccepted(await world.harness.run(twin), keyOf(TRUSTED, 'alice'))
   })
 })
