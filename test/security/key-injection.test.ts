@@ -34,6 +34,9 @@ describe('embedded and remote key headers', () => {
   it('refuses a token carrying its own jwk with the attacker kid as unknown_kid', async () => {
     const token = await sign(world.evil, world.claims(), { header: { jwk: world.evil.jwk } })
     expectRefused(await world.harness.run(token), { reason: 'unknown_kid' }, token, world.log.raw)
+    // The twin: the same claims and embedded jwk header, signed by the trusted key under its kid.
+    const twin = await sign(world.rs, world.claims(), { header: { jwk: world.rs.jwk } })
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a token carrying its own jwk under the trusted kid as bad_signature', async () => {
@@ -41,6 +44,8 @@ describe('embedded and remote key headers', () => {
       header: { jwk: world.evilTwin.jwk },
     })
     expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+    const twin = await sign(world.rs, world.claims(), { header: { jwk: world.rs.jwk } })
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a token without kid carrying its own jwk, without trying the embedded key', async () => {
@@ -50,6 +55,9 @@ describe('embedded and remote key headers', () => {
     const outcomes = await world.harness.run(token)
     // No kid: the IdP set holds two RS256 keys, so the choice is ambiguous and refused.
     expectRefused(outcomes, { reason: 'unknown_kid' }, token, world.log.raw)
+    // A kid-less twin is ambiguous too (two RS256 keys): the nearest honest token names the kid.
+    const twin = await sign(world.rs, world.claims(), { header: { jwk: world.rs.jwk } })
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 
   for (const param of ['jku', 'x5u'] as const) {
@@ -69,6 +77,9 @@ describe('embedded and remote key headers', () => {
         trustedKid,
         world.log.raw,
       )
+      // The twin: the trusted key signs the same claims, with the same header naming the attacker.
+      const twin = await sign(world.rs, world.claims(), { header: { [param]: url } })
+      expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
       expect(world.attacker.hits()).toBe(0)
     })
   }
@@ -77,6 +88,8 @@ describe('embedded and remote key headers', () => {
     const x5c = [Buffer.from('not a certificate, but nobody should parse it').toString('base64')]
     const token = await sign(world.evilTwin, world.claims(), { header: { x5c } })
     expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+    const twin = await sign(world.rs, world.claims(), { header: { x5c } })
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 
   it('verifies a genuinely signed token whatever jku it names, without fetching it', async () => {
@@ -113,6 +126,9 @@ describe('kid injection', () => {
     it(`refuses a ${name} kid as unknown_kid`, async () => {
       const token = await sign(world.rs, world.claims(), { header: { kid } })
       expectRefused(await world.harness.run(token), { reason: 'unknown_kid' }, token, world.log.raw)
+      // The twin: the same claims under the trusted key's real kid (a cache hit, no fetch).
+      const twin = await sign(world.rs, world.claims())
+      expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
     })
   }
 
@@ -155,6 +171,8 @@ describe('kid injection', () => {
       const token = await sign(world.rs, world.claims(), { header: { kid } })
       expectRefused(await world.harness.run(token), { reason: 'malformed' }, token, world.log.raw)
     }
+    const twin = await sign(world.rs, world.claims())
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 
   it('keeps the IdP within one refetch per verifier for all those unknown kids (cooldown)', () => {
@@ -186,12 +204,13 @@ describe('crit', () => {
   for (const [name, header] of crits) {
     it(`refuses a correctly signed token with crit of ${name}`, async () => {
       const token = b64json({ alg: 'RS256', kid: world.rs.kid, ...header })
+      const payload = JSON.stringify(world.claims({ exp: Math.floor(Date.now() / 1000) + 600 }))
       // jose refuses to sign some of these headers: sign the raw bytes instead.
       const signed = signRaw(
         world.rs.privateKey,
         'RS256',
         Buffer.from(token, 'base64url').toString(),
-        JSON.stringify(world.claims({ exp: Math.floor(Date.now() / 1000) + 600 })),
+        payload,
       )
       expectRefused(
         await world.harness.run(signed),
@@ -199,6 +218,15 @@ describe('crit', () => {
         signed,
         world.log.raw,
       )
+      // The twin: the same header and claims without crit, signed by the same trusted key.
+      const { crit: _crit, ...rest } = header
+      const twin = signRaw(
+        world.rs.privateKey,
+        'RS256',
+        JSON.stringify({ alg: 'RS256', kid: world.rs.kid, ...rest }),
+        payload,
+      )
+      expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
     })
   }
 })

@@ -51,6 +51,8 @@ describe('JWE and nested tokens', () => {
       .encrypt(encryptKey)
     expect(jwe.split('.')).toHaveLength(5)
     expectRefused(await world.harness.run(jwe), { reason: 'malformed' }, jwe, world.log.raw)
+    // The twin: the same claims signed (not encrypted) by the trusted key.
+    expectAccepted(await world.harness.run(signed(payloadJson())), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a JWS whose payload is a nested JWT (cty JWT) as malformed', async () => {
@@ -59,6 +61,8 @@ describe('JWE and nested tokens', () => {
       .setProtectedHeader({ alg: 'RS256', kid: world.rs.kid, cty: 'JWT' })
       .sign(world.rs.privateKey)
     expectRefused(await world.harness.run(outer), { reason: 'malformed' }, outer, world.log.raw)
+    // The twin: the inner token itself, unwrapped.
+    expectAccepted(await world.harness.run(inner), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a JWS whose payload is a JSON string, array, number or null', async () => {
@@ -66,6 +70,8 @@ describe('JWE and nested tokens', () => {
       const token = signed(payload)
       expectRefused(await world.harness.run(token), { reason: 'malformed' }, token, world.log.raw)
     }
+    // No honest issuer signs a non-object payload: the nearest twin signs the claims object.
+    expectAccepted(await world.harness.run(signed(payloadJson())), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a header that is an array, null, a string or invalid UTF-8', async () => {
@@ -77,6 +83,8 @@ describe('JWE and nested tokens', () => {
       const token = `${head}.${body}.c2lnbmF0dXJlLWJ5dGVzLWhlcmU`
       expectRefused(await world.harness.run(token), { reason: 'malformed' }, token, world.log.raw)
     }
+    // No honest issuer signs such a header: the nearest twin has the object header and same body.
+    expectAccepted(await world.harness.run(signed(payloadJson())), keyOf(world.iss, 'alice'))
   })
 
   it('refuses a token one character over maxTokenLength before any decoding', async () => {
@@ -96,7 +104,9 @@ describe('duplicate JSON members', () => {
   // the last (JSON.parse), consistently for every check; the signature covers the raw bytes.
 
   it('takes the last alg: none after RS256 is refused, whatever the signature', async () => {
-    const honestSig = signed(payloadJson()).split('.')[2]!
+    const honest = signed(payloadJson())
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
+    const honestSig = honest.split('.')[2]!
     const head = '{"alg":"RS256","alg":"none","kid":"' + world.rs.kid + '"}'
     for (const sig of [honestSig, '']) {
       const token = `${Buffer.from(head).toString('base64url')}.${Buffer.from(payloadJson()).toString('base64url')}.${sig}`
@@ -106,7 +116,9 @@ describe('duplicate JSON members', () => {
   })
 
   it('refuses the honest signature moved under a header with duplicate alg (none, then RS256)', async () => {
-    const honestSig = signed(payloadJson()).split('.')[2]!
+    const honest = signed(payloadJson())
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
+    const honestSig = honest.split('.')[2]!
     const head = '{"alg":"none","alg":"RS256","kid":"' + world.rs.kid + '"}'
     const token = `${Buffer.from(head).toString('base64url')}.${Buffer.from(payloadJson()).toString('base64url')}.${honestSig}`
     expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
@@ -123,6 +135,7 @@ describe('duplicate JSON members', () => {
     const [h, , s] = honest.split('.') as [string, string, string]
     const token = `${h}.${Buffer.from(payloadJson('"sub":"admin"')).toString('base64url')}.${s}`
     expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 
   it('reads a duplicate sub signed by the issuer as its last value, the same for every check', async () => {
@@ -138,12 +151,17 @@ describe('duplicate JSON members', () => {
       token,
       world.log.raw,
     )
+    // The twin: the same signed payload without the appended iss.
+    expectAccepted(await world.harness.run(signed(payloadJson())), keyOf(world.iss, 'alice'))
   })
 
   it('refuses an attacker-signed payload whose last iss is trusted', async () => {
     const payload = `{"iss":"https://attacker.test","iss":${JSON.stringify(world.iss)},"sub":"alice","aud":"api","exp":${String(exp)}}`
     const token = signRaw(world.evilTwin.privateKey, 'RS256', header, payload)
     expectRefused(await world.harness.run(token), { reason: 'bad_signature' }, token, world.log.raw)
+    // The twin: the same bytes signed by the trusted key; the last iss is the trusted one.
+    const twin = signRaw(world.rs.privateKey, 'RS256', header, payload)
+    expectAccepted(await world.harness.run(twin), keyOf(world.iss, 'alice'))
   })
 })
 
@@ -172,6 +190,7 @@ describe('time claims out of range', () => {
       // The duplicate `exp` (last wins) replaces the honest twin's.
       const token = signed(payloadJson(member))
       expectRefused(await world.harness.run(token), { reason }, token, world.log.raw)
+      expectAccepted(await world.harness.run(signed(payloadJson())), keyOf(world.iss, 'alice'))
     })
   }
 
@@ -209,6 +228,8 @@ describe('members of the wrong type', () => {
       const raw = member === 'ISS_ARRAY' ? `"iss":[${JSON.stringify(world.iss)}]` : member
       const token = signed(payloadJson(raw))
       expectRefused(await world.harness.run(token), { reason }, token, world.log.raw)
+      // The twin: the same payload without the member of the wrong type.
+      expectAccepted(await world.harness.run(signed(payloadJson())), keyOf(world.iss, 'alice'))
     })
   }
 
@@ -247,5 +268,6 @@ describe('members of the wrong type', () => {
       token,
       world.log.raw,
     )
+    expectAccepted(await world.harness.run(honest), keyOf(world.iss, 'alice'))
   })
 })
