@@ -28,3 +28,10 @@ export { principalKey, type Principal } from './principal.js'
 export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algorithms.js'
 export { MAX_DOCUMENT_BYTES } from './fetch.js'
 export { type Logger, type RequestContext } from './log.js'
+export {
+  createMemoryReplayStore,
+  REPLAY_STORE_MAX,
+  type MemoryReplayStore,
+  type MemoryReplayStoreOptions,
+  type ReplayStore,
+} from './replay.js'

@@ -18,6 +18,8 @@ describe('the public barrel', () => {
         'SUPPORTED_ALGORITHMS',
         'TOKEN_CACHE_MAX',
         'TOKEN_CACHE_MAX_BYTES',
+        'REPLAY_STORE_MAX',
+        'createMemoryReplayStore',
         'authorizationValues',
         'checkScopeList',
         'createGuard',
