@@ -10,6 +10,7 @@ import {
   isAlgorithm,
   isHmac,
   MIN_SECRET_BYTES,
+  SUPPORTED_ALGORITHMS,
   type Algorithm,
 } from './algorithms.js'
 import { discoverJwksUri } from './discovery.js'
@@ -24,6 +25,7 @@ import {
   type KeySource,
 } from './jwks.js'
 import { createDefaultLogger, type Logger } from './log.js'
+import { checkOptionNames, fail } from './options.js'
 import { isObject } from './token.js'
 
 /** One trusted issuer. Exactly one of `jwksUri`, `discovery`, `keys`, `secret` is set. */
@@ -117,9 +119,50 @@ export interface Config {
   readonly tokenCacheMax: number
 }
 
-function fail(field: string, problem: string): never {
-  throw new TypeError(`${field} ${problem}`)
+// The option names each level accepts: one constant per level. A name that is not listed throws
+// at start-up (a typo must not silently leave a setting at its default). Typed against the
+// interface, so that a field added there and not here (or here and not there) fails to compile.
+function optionNames<T>(names: Readonly<Record<keyof T, true>>): ReadonlySet<string> {
+  return Object.freeze(new Set(Object.keys(names)))
 }
+
+/** The names {@link VerifierOptions} accepts. */
+export const VERIFIER_OPTION_NAMES = optionNames<VerifierOptions>({
+  issuers: true,
+  logger: true,
+  clockTolerance: true,
+  maxTokenLength: true,
+  jwks: true,
+  realm: true,
+  tokenCache: true,
+})
+
+/** The names {@link IssuerConfig} accepts. */
+export const ISSUER_OPTION_NAMES = optionNames<IssuerConfig>({
+  issuer: true,
+  audience: true,
+  jwksUri: true,
+  discovery: true,
+  keys: true,
+  secret: true,
+  algorithms: true,
+  requireExp: true,
+  maxTokenAge: true,
+  typ: true,
+  clockTolerance: true,
+})
+
+/** The names {@link JwksOptions} accepts. */
+export const JWKS_OPTION_NAMES = optionNames<JwksOptions>({
+  cacheMaxAge: true,
+  cooldownDuration: true,
+  timeoutDuration: true,
+})
+
+/** The names {@link TokenCacheOptions} accepts. */
+export const TOKEN_CACHE_OPTION_NAMES = optionNames<TokenCacheOptions>({
+  max: true,
+})
 
 function seconds(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback
@@ -164,7 +207,9 @@ function algorithms(value: unknown, field: string, hmac: boolean): Set<Algorithm
     if (typeof alg === 'string' && alg.toLowerCase() === 'none') {
       fail(at, 'must not be "none": unsigned tokens are never accepted')
     }
-    if (!isAlgorithm(alg)) fail(at, 'is not a supported algorithm')
+    if (!isAlgorithm(alg)) {
+      fail(at, `is not a supported algorithm: use ${SUPPORTED_ALGORITHMS.join(', ')}`)
+    }
     if (isHmac(alg) && !hmac) {
       fail(at, `is an HMAC algorithm: it needs a secret, and is never used with public keys`)
     }
@@ -186,6 +231,9 @@ function staticKeys(value: unknown, field: string): KeySet {
   return new KeySet(keys)
 }
 
+// The key sources of an issuer, of which exactly one is set.
+const KEY_SOURCES = ['jwksUri', 'discovery', 'keys', 'secret'] as const
+
 function keySource(
   config: IssuerConfig,
   field: string,
@@ -193,14 +241,19 @@ function keySource(
   logger: Logger,
 ): { source: KeySource; hmac: boolean } {
   const { issuer } = config
-  const present = (['jwksUri', 'discovery', 'keys', 'secret'] as const).filter(
-    (name) => config[name] !== undefined && config[name] !== false,
-  )
+  const present = KEY_SOURCES.filter((name) => config[name] !== undefined && config[name] !== false)
+  if (present.length === 0) {
+    // `secret: process.env.HS_SECRET` with the variable unset: say that, not "no key source".
+    const unset = KEY_SOURCES.find((name) => name in config && config[name] === undefined)
+    if (unset !== undefined) {
+      fail(`${field}.${unset}`, 'is undefined: is the environment variable it is read from set?')
+    }
+  }
   if (present.length !== 1) {
     fail(
       field,
       present.length === 0
-        ? 'needs one key source: jwksUri, discovery, keys or secret'
+        ? `needs one key source: ${KEY_SOURCES.join(', ')}`
         : `has ${present.join(' and ')}: exactly one key source is allowed`,
     )
   }
@@ -239,6 +292,7 @@ function keySource(
 /** Validates {@link VerifierOptions}. Throws a TypeError naming the first bad field. */
 export function resolveConfig(options: VerifierOptions): Config {
   if (!isObject(options)) fail('options', 'must be an object')
+  checkOptionNames(options, VERIFIER_OPTION_NAMES)
   const logger = options.logger ?? createDefaultLogger()
   for (const level of ['info', 'warn', 'error'] as const) {
     if (typeof logger[level] !== 'function') fail('logger', `must be a pino logger (no ${level}())`)
@@ -247,6 +301,7 @@ export function resolveConfig(options: VerifierOptions): Config {
   const maxTokenLength = positiveInteger(options.maxTokenLength, 'maxTokenLength', MAX_TOKEN_LENGTH)
   const jwks = options.jwks ?? {}
   if (!isObject(jwks)) fail('jwks', 'must be an object')
+  checkOptionNames(jwks, JWKS_OPTION_NAMES, 'jwks')
   const timing: JwksTiming = {
     cacheMaxAge: positiveInteger(jwks.cacheMaxAge, 'jwks.cacheMaxAge', JWKS_CACHE_MAX_AGE_MS, 0),
     cooldownDuration: positiveInteger(
@@ -263,6 +318,7 @@ export function resolveConfig(options: VerifierOptions): Config {
   }
   const cache = options.tokenCache ?? {}
   if (cache !== false && !isObject(cache)) fail('tokenCache', 'must be an object or false')
+  if (cache !== false) checkOptionNames(cache, TOKEN_CACHE_OPTION_NAMES, 'tokenCache')
   const tokenCacheMax =
     cache === false ? 0 : positiveInteger(cache.max, 'tokenCache.max', TOKEN_CACHE_MAX, 0)
 
@@ -274,6 +330,7 @@ export function resolveConfig(options: VerifierOptions): Config {
   for (const [i, config] of list.entries()) {
     const field = `issuers[${String(i)}]`
     if (!isObject(config)) fail(field, 'must be an object')
+    checkOptionNames(config, ISSUER_OPTION_NAMES, field)
     const { issuer } = config
     if (typeof issuer !== 'string' || issuer === '')
       fail(`${field}.issuer`, 'is required: a non-empty string')

@@ -3,6 +3,7 @@
  * RFC 6750 challenge, the JSON body) is decided here, from fixed tables, so that no token, claim
  * or header value can ever leak into a message, a header or a log line.
  */
+import { fail } from './options.js'
 
 /** The `error` codes of RFC 6750 s3.1, plus `missing_token` and `jwks_unavailable`. */
 export type AuthErrorCode =
@@ -164,9 +165,7 @@ export function isScopeToken(value: string): boolean {
 
 /** Creates the error factory of one realm. */
 export function createErrorFactory(realm: string = DEFAULT_REALM): ErrorFactory {
-  if (!isQuotable(realm)) {
-    throw new TypeError('realm must be printable ASCII without " or \\')
-  }
+  if (!isQuotable(realm)) fail('realm', 'must be printable ASCII without " or \\')
   const prefix = `Bearer realm="${realm}"`
   const challenge = (code: AuthErrorCode, reason: AuthErrorReason, extra = ''): string =>
     `${prefix}, error="${code}", error_description="${DESCRIPTIONS[reason]}"${extra}`

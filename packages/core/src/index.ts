@@ -6,6 +6,10 @@ export {
   JWKS_TIMEOUT_MS,
   MAX_TOKEN_LENGTH,
   TOKEN_CACHE_MAX,
+  VERIFIER_OPTION_NAMES,
+  ISSUER_OPTION_NAMES,
+  JWKS_OPTION_NAMES,
+  TOKEN_CACHE_OPTION_NAMES,
   type IssuerConfig,
   type JwksOptions,
   type TokenCacheOptions,
@@ -22,6 +26,7 @@ export {
   type ErrorFactory,
   type InvalidTokenReason,
 } from './errors.js'
+export { checkOptionNames, configError, CONFIG_ERROR_PREFIX } from './options.js'
 export { authorizationValues, parseBearer } from './bearer.js'
 export { createGuard, checkScopeList, type Guard, type Requirement } from './guards.js'
 export { principalKey, type Principal } from './principal.js'

@@ -5,12 +5,15 @@ import {
   JWKS_COOLDOWN_MS,
   JWKS_TIMEOUT_MS,
   MAX_TOKEN_LENGTH,
+  ISSUER_OPTION_NAMES,
   normalizeTyp,
   resolveConfig,
+  VERIFIER_OPTION_NAMES,
   type IssuerConfig,
   type VerifierOptions,
 } from '../src/config.js'
 import { createVerifier } from '../src/verifier.js'
+import { checkOptionNames } from '../src/options.js'
 import { captureLogger } from '../../../test/helpers/log.js'
 import { generateKeyPairSync } from 'node:crypto'
 
@@ -25,7 +28,7 @@ const jwksIssuer: IssuerConfig = {
 /** Builds a verifier with the given issuers and options; the test expects it to throw. */
 function build(
   issuers: unknown[],
-  options: Partial<Record<keyof VerifierOptions, unknown>> = {},
+  options: Partial<Record<keyof VerifierOptions, unknown>> | Record<string, unknown> = {},
 ): () => unknown {
   return () => createVerifier({ logger, ...options, issuers } as unknown as VerifierOptions)
 }
@@ -33,7 +36,7 @@ function build(
 describe('createVerifier configuration errors', () => {
   it('throws a TypeError at once for no issuers', () => {
     expect(build([])).toThrow(TypeError)
-    expect(build([])).toThrow(/^issuers is required/)
+    expect(build([])).toThrow(/^trustgate: issuers is required/)
     expect(() => createVerifier({ logger } as unknown as VerifierOptions)).toThrow(/issuers/)
     expect(() => createVerifier(undefined as unknown as VerifierOptions)).toThrow(/options/)
   })
@@ -199,17 +202,19 @@ describe('createVerifier configuration errors', () => {
 
   it('throws for bad durations, naming the field', () => {
     const issuers = [jwksIssuer]
-    expect(build(issuers, { clockTolerance: -1 })).toThrow(/^clockTolerance/)
-    expect(build(issuers, { clockTolerance: Number.NaN })).toThrow(/^clockTolerance/)
-    expect(build(issuers, { clockTolerance: '5' })).toThrow(/^clockTolerance/)
-    expect(build(issuers, { maxTokenLength: 0 })).toThrow(/^maxTokenLength/)
-    expect(build(issuers, { maxTokenLength: 1.5 })).toThrow(/^maxTokenLength/)
-    expect(build(issuers, { jwks: { cacheMaxAge: -1 } })).toThrow(/^jwks\.cacheMaxAge/)
+    expect(build(issuers, { clockTolerance: -1 })).toThrow(/^trustgate: clockTolerance/)
+    expect(build(issuers, { clockTolerance: Number.NaN })).toThrow(/^trustgate: clockTolerance/)
+    expect(build(issuers, { clockTolerance: '5' })).toThrow(/^trustgate: clockTolerance/)
+    expect(build(issuers, { maxTokenLength: 0 })).toThrow(/^trustgate: maxTokenLength/)
+    expect(build(issuers, { maxTokenLength: 1.5 })).toThrow(/^trustgate: maxTokenLength/)
+    expect(build(issuers, { jwks: { cacheMaxAge: -1 } })).toThrow(/^trustgate: jwks\.cacheMaxAge/)
     expect(build(issuers, { jwks: { cooldownDuration: Infinity } })).toThrow(
-      /^jwks\.cooldownDuration/,
+      /^trustgate: jwks\.cooldownDuration/,
     )
-    expect(build(issuers, { jwks: { timeoutDuration: 0 } })).toThrow(/^jwks\.timeoutDuration/)
-    expect(build(issuers, { jwks: 5 })).toThrow(/^jwks must be an object/)
+    expect(build(issuers, { jwks: { timeoutDuration: 0 } })).toThrow(
+      /^trustgate: jwks\.timeoutDuration/,
+    )
+    expect(build(issuers, { jwks: 5 })).toThrow(/^trustgate: jwks must be an object/)
     expect(build([{ ...jwksIssuer, clockTolerance: -5 }])).toThrow(/issuers\[0\]\.clockTolerance/)
     expect(build([{ ...jwksIssuer, maxTokenAge: -1 }])).toThrow(/issuers\[0\]\.maxTokenAge/)
   })
@@ -222,19 +227,19 @@ describe('createVerifier configuration errors', () => {
   })
 
   it('throws for a bad realm', () => {
-    expect(build([jwksIssuer], { realm: 'a"b' })).toThrow(/^realm/)
-    expect(build([jwksIssuer], { realm: 'a\\b' })).toThrow(/^realm/)
-    expect(build([jwksIssuer], { realm: 42 })).toThrow(/^realm/)
+    expect(build([jwksIssuer], { realm: 'a"b' })).toThrow(/^trustgate: realm/)
+    expect(build([jwksIssuer], { realm: 'a\\b' })).toThrow(/^trustgate: realm/)
+    expect(build([jwksIssuer], { realm: 42 })).toThrow(/^trustgate: realm/)
   })
 
   it('throws for a bad logger', () => {
-    expect(build([jwksIssuer], { logger: {} })).toThrow(/^logger must be a pino logger/)
+    expect(build([jwksIssuer], { logger: {} })).toThrow(/^trustgate: logger must be a pino logger/)
     expect(build([jwksIssuer], { logger: { info() {}, warn() {} } })).toThrow(/no error\(\)/)
   })
 
   it('throws for a bad token cache option', () => {
-    expect(build([jwksIssuer], { tokenCache: 'off' })).toThrow(/^tokenCache/)
-    expect(build([jwksIssuer], { tokenCache: { max: -1 } })).toThrow(/^tokenCache\.max/)
+    expect(build([jwksIssuer], { tokenCache: 'off' })).toThrow(/^trustgate: tokenCache/)
+    expect(build([jwksIssuer], { tokenCache: { max: -1 } })).toThrow(/^trustgate: tokenCache\.max/)
   })
 
   it('throws for no key source before touching the network: nothing to fetch at start-up', () => {
@@ -322,5 +327,113 @@ describe('normalizeTyp', () => {
   it('lowercases and drops application/', () => {
     expect(normalizeTyp('Application/AT+JWT')).toBe('at+jwt')
     expect(normalizeTyp('JWT')).toBe('jwt')
+  })
+})
+
+describe('unknown option names (issue 9, item 2)', () => {
+  it('throws for a misspelt option at every level, naming the key and suggesting the name', () => {
+    expect(build([{ ...jwksIssuer, clockTolerence: 30 }])).toThrow(
+      /^trustgate: issuers\[0\]\.clockTolerence is not an option \(did you mean clockTolerance\?\)$/,
+    )
+    expect(build([jwksIssuer], { clockTolerence: 30 })).toThrow(
+      /^trustgate: clockTolerence is not an option/,
+    )
+    expect(build([jwksIssuer], { jwks: { cacheMaxAgeMs: 1 } })).toThrow(
+      /^trustgate: jwks\.cacheMaxAgeMs is not an option \(did you mean cacheMaxAge\?\)/,
+    )
+    expect(build([jwksIssuer], { tokenCache: { maxSize: 1 } })).toThrow(
+      /^trustgate: tokenCache\.maxSize is not an option/,
+    )
+    // A name set to undefined is still a misspelt name.
+    expect(build([{ ...jwksIssuer, audiences: undefined }])).toThrow(
+      /issuers\[0\]\.audiences is not an option \(did you mean audience\?\)/,
+    )
+    // A word that is no typo of any option gets no suggestion.
+    expect(build([jwksIssuer], { frobnicate: true })).toThrow(
+      /^trustgate: frobnicate is not an option$/,
+    )
+  })
+
+  it('accepts every documented name, and the honest twin of each typo builds', () => {
+    expect(() =>
+      createVerifier({
+        logger,
+        clockTolerance: 30,
+        maxTokenLength: 8000,
+        realm: 'api',
+        jwks: { cacheMaxAge: 1, cooldownDuration: 1, timeoutDuration: 1 },
+        tokenCache: { max: 1 },
+        issuers: [
+          {
+            ...jwksIssuer,
+            algorithms: ['RS256'],
+            requireExp: true,
+            maxTokenAge: 60,
+            typ: 'at+jwt',
+            clockTolerance: 30,
+          },
+        ],
+      }),
+    ).not.toThrow()
+  })
+
+  it('checks names with the exported helper the adapters use', () => {
+    expect(() => {
+      checkOptionNames({ respond: true, getTokn: 1 }, ['respond', 'getToken'], 'jwtAuth options')
+    }).toThrow(/^trustgate: jwtAuth options\.getTokn is not an option \(did you mean getToken\?\)/)
+    expect(() => {
+      checkOptionNames({ respond: true }, ['respond', 'getToken'])
+    }).not.toThrow()
+    expect(VERIFIER_OPTION_NAMES.has('issuers')).toBe(true)
+    expect(ISSUER_OPTION_NAMES.has('audience')).toBe(true)
+  })
+})
+
+describe('configuration error messages (issue 9, item 3)', () => {
+  it('says that a secret is undefined, as from an unset environment variable', () => {
+    const env: Record<string, string | undefined> = {}
+    expect(
+      build([{ issuer: 'https://legacy.example', audience: 'api', secret: env.HS_SECRET }]),
+    ).toThrow(/^trustgate: issuers\[0\]\.secret is undefined: is the environment variable/)
+    expect(
+      build([{ issuer: 'https://idp.example', audience: 'api', jwksUri: env.JWKS_URI }]),
+    ).toThrow(/^trustgate: issuers\[0\]\.jwksUri is undefined/)
+    // The honest twin: the variable is set.
+    env.HS_SECRET = SECRET
+    expect(() =>
+      createVerifier({
+        logger,
+        issuers: [
+          { issuer: 'https://legacy.example', audience: 'api', secret: env.HS_SECRET ?? '' },
+        ],
+      }),
+    ).not.toThrow()
+  })
+
+  it('lists the supported algorithms for an unsupported algorithms entry', () => {
+    expect(build([{ ...jwksIssuer, algorithms: ['RS265'] }])).toThrow(
+      /^trustgate: issuers\[0\]\.algorithms\[0\] is not a supported algorithm: use RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, HS256, HS384, HS512$/,
+    )
+  })
+
+  it('starts every configuration message with trustgate:', () => {
+    const bad: unknown[][] = [
+      [[]],
+      [[null]],
+      [[{ issuer: 'https://idp.example', audience: 'api' }]],
+      [[{ ...jwksIssuer, secret: SECRET }]],
+      [[{ ...jwksIssuer, audience: [] }]],
+      [[{ ...jwksIssuer, algorithms: ['none'] }]],
+      [[{ ...jwksIssuer, jwksUri: 'http://idp.example/jwks' }]],
+      [[jwksIssuer], { realm: '"' }],
+      [[jwksIssuer], { logger: {} }],
+      [[jwksIssuer], { tokenCache: 'off' }],
+    ]
+    for (const [issuers, options] of bad) {
+      expect(build(issuers as unknown[], options as Record<string, unknown>)).toThrow(
+        /^trustgate: /,
+      )
+    }
+    expect(() => createVerifier(undefined as unknown as VerifierOptions)).toThrow(/^trustgate: /)
   })
 })

@@ -1,0 +1,65 @@
+/**
+ * The shape of every start-up error, and the check that refuses option names nobody reads. A
+ * misspelt option (`clockTolerence: 30`) would otherwise be ignored in silence, and the setting
+ * the user meant would never take effect.
+ */
+
+/** Every configuration error starts with this, so that a log line says where it comes from. */
+export const CONFIG_ERROR_PREFIX = 'trustgate: '
+
+/** The TypeError of a bad option: `trustgate: <field> <problem>`. */
+export function configError(field: string, problem: string): TypeError {
+  return new TypeError(`${CONFIG_ERROR_PREFIX}${field} ${problem}`)
+}
+
+/** Throws {@link configError}. */
+export function fail(field: string, problem: string): never {
+  throw configError(field, problem)
+}
+
+// Levenshtein distance, capped: only to suggest a name for a typo, at start-up.
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + cost,
+      )
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}
+
+function suggestion(name: string, allowed: Iterable<string>): string {
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (const candidate of allowed) {
+    const d = candidate.toLowerCase() === name.toLowerCase() ? 0 : distance(name, candidate)
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  // Names are short: two edits or fewer is a typo, more is another word.
+  return best !== undefined && bestDistance <= 2 ? ` (did you mean ${best}?)` : ''
+}
+
+/**
+ * Throws a TypeError naming the first own key of `options` that is not in `allowed`:
+ * `trustgate: issuers[0].clockTolerence is not an option (did you mean clockTolerance?)`.
+ * `field` is where `options` sits (`issuers[0]`, `jwks`), or `''` at the top level. For the
+ * adapters too: they check their own option names with it, and hand the rest to `createVerifier`.
+ */
+export function checkOptionNames(options: object, allowed: Iterable<string>, field = ''): void {
+  const names = allowed instanceof Set ? (allowed as ReadonlySet<string>) : new Set(allowed)
+  for (const name of Object.keys(options)) {
+    if (!names.has(name)) {
+      fail(field === '' ? name : `${field}.${name}`, `is not an option${suggestion(name, names)}`)
+    }
+  }
+}
