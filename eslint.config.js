@@ -12,6 +12,9 @@ export default tseslint.config(
       '**/node_modules/**',
       'examples/**',
       'test/bench/**',
+      // Consumer projects: separate projects with their own installs (test/consumers/run.mjs).
+      'test/consumers/*/**',
+      'test/consumers/token.*',
       'eslint.config.js',
     ],
   },
