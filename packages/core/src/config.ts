@@ -9,9 +9,11 @@ import {
   importSecret,
   isAlgorithm,
   isHmac,
+  keyFits,
   MIN_SECRET_BYTES,
   SUPPORTED_ALGORITHMS,
   type Algorithm,
+  type VerificationKey,
 } from './algorithms.js'
 import { discoverJwksUri } from './discovery.js'
 import { DEFAULT_REALM, isQuotable } from './errors.js'
@@ -26,9 +28,18 @@ import {
 } from './jwks.js'
 import { createDefaultLogger, type Logger } from './log.js'
 import { checkOptionNames, fail } from './options.js'
+import {
+  algorithmsFor,
+  describeKeyMaterial,
+  importPublicKey,
+  PublicKeySource,
+  type PublicKeyInput,
+} from './public-key.js'
 import { isObject } from './token.js'
 
-/** One trusted issuer. Exactly one of `jwksUri`, `discovery`, `keys`, `secret` is set. */
+/**
+ * One trusted issuer. Exactly one of `jwksUri`, `discovery`, `keys`, `publicKey`, `secret` is set.
+ */
 export interface IssuerConfig {
   /** The exact `iss` value trusted: compared by case-sensitive string equality. */
   issuer: string
@@ -40,7 +51,15 @@ export interface IssuerConfig {
   discovery?: boolean
   /** A static JWK Set: no network. */
   keys?: { keys: readonly object[] }
-  /** An HMAC secret, for HS256/384/512 only; at least 32 bytes. */
+  /**
+   * One static public key: a PEM (SPKI or X.509 certificate), a public `KeyObject`, or a public
+   * JWK. Default `algorithms`: those that fit the key type.
+   */
+  publicKey?: PublicKeyInput
+  /**
+   * An HMAC secret, for HS256/384/512 only; at least 32 bytes. Public-key material (a PEM, a JWK,
+   * anything Node imports as a key) is refused: it goes in `publicKey`.
+   */
   secret?: string | Uint8Array
   /**
    * Allowed `alg` values. Default: RS256-512, PS256-512, ES256/384/512, EdDSA; with a `secret`,
@@ -144,6 +163,7 @@ export const ISSUER_OPTION_NAMES = optionNames<IssuerConfig>({
   jwksUri: true,
   discovery: true,
   keys: true,
+  publicKey: true,
   secret: true,
   algorithms: true,
   requireExp: true,
@@ -199,8 +219,16 @@ function audiences(value: unknown, field: string): Set<string> {
   return new Set(list as string[])
 }
 
-function algorithms(value: unknown, field: string, hmac: boolean): Set<Algorithm> {
-  if (value === undefined) return new Set(hmac ? DEFAULT_HMAC_ALGORITHMS : DEFAULT_ALGORITHMS)
+function algorithms(
+  value: unknown,
+  field: string,
+  hmac: boolean,
+  publicKey: VerificationKey | undefined,
+): Set<Algorithm> {
+  if (value === undefined) {
+    if (publicKey !== undefined) return new Set(algorithmsFor(publicKey))
+    return new Set(hmac ? DEFAULT_HMAC_ALGORITHMS : DEFAULT_ALGORITHMS)
+  }
   if (!Array.isArray(value) || value.length === 0) fail(field, 'must be a non-empty array')
   for (const [i, alg] of (value as unknown[]).entries()) {
     const at = `${field}[${String(i)}]`
@@ -215,6 +243,9 @@ function algorithms(value: unknown, field: string, hmac: boolean): Set<Algorithm
     }
     if (!isHmac(alg) && hmac)
       fail(at, 'is not an HMAC algorithm: a secret verifies HS256/384/512 only')
+    if (publicKey !== undefined && !keyFits(publicKey, alg)) {
+      fail(at, `does not fit the publicKey: it verifies ${algorithmsFor(publicKey).join(', ')}`)
+    }
   }
   return new Set(value as Algorithm[])
 }
@@ -232,14 +263,14 @@ function staticKeys(value: unknown, field: string): KeySet {
 }
 
 // The key sources of an issuer, of which exactly one is set.
-const KEY_SOURCES = ['jwksUri', 'discovery', 'keys', 'secret'] as const
+const KEY_SOURCES = ['jwksUri', 'discovery', 'keys', 'publicKey', 'secret'] as const
 
 function keySource(
   config: IssuerConfig,
   field: string,
   timing: JwksTiming,
   logger: Logger,
-): { source: KeySource; hmac: boolean } {
+): { source: KeySource; hmac: boolean; publicKey?: VerificationKey } {
   const { issuer } = config
   const present = KEY_SOURCES.filter((name) => config[name] !== undefined && config[name] !== false)
   if (present.length === 0) {
@@ -273,7 +304,20 @@ function keySource(
   if (config.keys !== undefined) {
     return { source: new StaticKeySource(staticKeys(config.keys, `${field}.keys`)), hmac: false }
   }
+  if (config.publicKey !== undefined) {
+    const publicKey = importPublicKey(config.publicKey, `${field}.publicKey`)
+    return { source: new PublicKeySource(publicKey), hmac: false, publicKey }
+  }
   const { secret } = config
+  // RFC 8725 s3.1: an HMAC key is never public-key material (algorithm confusion by configuration).
+  const material = describeKeyMaterial(secret)
+  if (material !== undefined) {
+    fail(
+      `${field}.secret`,
+      `is ${material}, not an HMAC secret: anyone holding the public key could sign tokens with ` +
+        `it. Give the issuer's public key as publicKey instead`,
+    )
+  }
   const bytes =
     typeof secret === 'string'
       ? Buffer.byteLength(secret, 'utf8')
@@ -336,7 +380,7 @@ export function resolveConfig(options: VerifierOptions): Config {
       fail(`${field}.issuer`, 'is required: a non-empty string')
     if (issuers.has(issuer)) fail(`${field}.issuer`, 'is configured twice')
     const audience = audiences(config.audience, `${field}.audience`)
-    const { source, hmac } = keySource(config, field, timing, logger)
+    const { source, hmac, publicKey } = keySource(config, field, timing, logger)
     if (config.requireExp !== undefined && typeof config.requireExp !== 'boolean') {
       fail(`${field}.requireExp`, 'must be a boolean')
     }
@@ -352,7 +396,7 @@ export function resolveConfig(options: VerifierOptions): Config {
       Object.freeze({
         issuer,
         audiences: audience,
-        algorithms: algorithms(config.algorithms, `${field}.algorithms`, hmac),
+        algorithms: algorithms(config.algorithms, `${field}.algorithms`, hmac, publicKey),
         keys: source,
         requireExp: config.requireExp ?? true,
         maxTokenAge,
