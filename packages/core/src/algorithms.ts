@@ -57,6 +57,26 @@ export const DEFAULT_HMAC_ALGORITHMS: readonly Algorithm[] = Object.freeze([
 /** RFC 8725 s3.5 and NIST SP 800-131A: no RSA modulus under 2048 bits. */
 export const MIN_RSA_BITS = 2048
 
+/**
+ * No RSA modulus over 8192 bits. Verification costs grow with the modulus, so a key set could
+ * otherwise make every forged token expensive to refuse; no issuer needs more (issue 9, item 7).
+ */
+export const MAX_RSA_BITS = 8192
+
+/**
+ * No RSA public exponent over 2^32. Verification costs grow with the exponent: a 3072-bit exponent
+ * made each forged token cost 5 ms instead of 32 µs. Real keys use 65537 (RFC 7518 s6.3.1.2 does
+ * not bound it; NIST SP 800-56B caps it below 2^256, we cap far lower).
+ */
+export const MAX_RSA_EXPONENT = 2n ** 32n
+
+/**
+ * Longest `kid` a key may have. Real ones are thumbprints, UUIDs or short names (Google 40
+ * characters, Entra ID 27, Cognito 44); a key with a longer one is skipped, so that a key set cannot
+ * carry a megabyte `kid` into memory and log lines (issue 9, item 8).
+ */
+export const MAX_KID_LENGTH = 256
+
 /** RFC 7518 s3.2: an HMAC key at least as long as the hash output; we ask that of HS256 at least. */
 export const MIN_SECRET_BYTES = 32
 
@@ -111,7 +131,10 @@ export interface VerificationKey {
   /** The JWK's own `alg`, if it names one: then only that algorithm may use the key. */
   readonly alg: string | undefined
   readonly keyObject: KeyObject
-  /** RFC 7638 style identity of the key material, to tell whether a refreshed set changed. */
+  /**
+   * The identity of the JWK: every member that decides whether and how it is used ({@link jwkIdentity}).
+   * Equal ids mean the key need not be imported again when a refreshed set still holds it.
+   */
   readonly id: string
 }
 
@@ -123,6 +146,9 @@ export type KeyRejection =
   | 'not_for_signatures'
   | 'unsupported_curve'
   | 'weak_rsa_key'
+  | 'large_rsa_key'
+  | 'large_rsa_exponent'
+  | 'long_kid'
   | 'invalid_key'
 
 /**
@@ -140,6 +166,7 @@ export function importJwk(jwk: unknown): VerificationKey | KeyRejection {
     return 'not_for_signatures'
   }
   if (kid !== undefined && typeof kid !== 'string') return 'invalid_key'
+  if (kid !== undefined && kid.length > MAX_KID_LENGTH) return 'long_kid'
   if (alg !== undefined && typeof alg !== 'string') return 'invalid_key'
   if (kty === 'EC' && !(typeof crv === 'string' && EC_CURVES.has(crv))) return 'unsupported_curve'
   if (kty === 'OKP' && !(typeof crv === 'string' && EDDSA_CURVES.has(crv)))
@@ -161,21 +188,45 @@ export function importJwk(jwk: unknown): VerificationKey | KeyRejection {
   } catch {
     return 'invalid_key'
   }
-  if (kty === 'RSA' && (keyObject.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
-    return 'weak_rsa_key'
+  if (kty === 'RSA') {
+    const rejection = checkRsaKey(keyObject)
+    if (rejection !== undefined) return rejection
   }
-  const material =
-    kty === 'RSA'
-      ? `${String(publicJwk.n)}.${String(publicJwk.e)}`
-      : `${String(crv)}.${String(publicJwk.x)}.${String(publicJwk.y)}`
   return {
     kid,
     family: kty,
     curve: typeof crv === 'string' ? crv : undefined,
     alg,
     keyObject,
-    id: `${kty}:${kid ?? ''}:${alg ?? ''}:${material}`,
+    id: jwkIdentity(jwk as Record<string, unknown>),
   }
+}
+
+/**
+ * The identity of a public JWK, computed without importing it: the members that decide whether
+ * {@link importJwk} accepts it and how the key may be used, JSON-encoded so that different
+ * members never give the same string. Private members are left out, as import drops them.
+ */
+export function jwkIdentity(jwk: Readonly<Record<string, unknown>>): string {
+  const { kty, kid, alg, use, key_ops: keyOps, crv, n, e, x, y } = jwk
+  // An object, not an array: a missing member is left out rather than written as null, so
+  // `kid: null` (refused) never shares the identity of a key without `kid`.
+  return JSON.stringify({ kty, kid, alg, use, keyOps, crv, n, e, x, y })
+}
+
+/**
+ * The size rules of an imported RSA public key: a modulus of 2048 to 8192 bits and a public
+ * exponent of at most 2^32. Returns why the key cannot be used, or `undefined` when it can.
+ */
+export function checkRsaKey(
+  keyObject: KeyObject,
+): 'weak_rsa_key' | 'large_rsa_key' | 'large_rsa_exponent' | undefined {
+  const details = keyObject.asymmetricKeyDetails
+  const bits = details?.modulusLength ?? 0
+  if (bits < MIN_RSA_BITS) return 'weak_rsa_key'
+  if (bits > MAX_RSA_BITS) return 'large_rsa_key'
+  if ((details?.publicExponent ?? 0n) > MAX_RSA_EXPONENT) return 'large_rsa_exponent'
+  return undefined
 }
 
 /** Wraps a configured HMAC secret as a verification key. */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createSign, generateKeyPairSync } from 'node:crypto'
+import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto'
 import {
   DEFAULT_ALGORITHMS,
   DEFAULT_HMAC_ALGORITHMS,
@@ -207,5 +207,43 @@ describe('importJwk', () => {
     expect(imported(rsa).id).not.toBe(
       (importJwk({ ...rsa.jwk, kid: 'renamed' }) as VerificationKey).id,
     )
+  })
+})
+
+describe('RSA key cost bounds (issue 9, item 7)', () => {
+  // A big number as base64url, with its top bit set, so that it has exactly `bits` bits.
+  function bigNumber(bits: number): string {
+    const bytes = randomBytes(Math.ceil(bits / 8))
+    bytes[0] = (bytes[0]! | 0x80) >> (bytes.length * 8 - bits)
+    bytes[bytes.length - 1]! |= 1
+    return bytes.toString('base64url')
+  }
+  let rsa: TestKey
+
+  beforeAll(async () => {
+    rsa = await createKey('RS256')
+  })
+
+  // Fails on main, which imported both keys.
+  it('skips an RSA key with a public exponent over 2^32, and keeps exponents up to 2^32', () => {
+    expect(importJwk({ ...rsa.jwk, e: bigNumber(3072) })).toBe('large_rsa_exponent')
+    expect(
+      importJwk({ ...rsa.jwk, e: Buffer.from('0100000001', 'hex').toString('base64url') }),
+    ).toBe('large_rsa_exponent')
+    // The honest twins: 2^32 itself, and the usual 65537.
+    expect(
+      importJwk({ ...rsa.jwk, e: Buffer.from('0100000000', 'hex').toString('base64url') }),
+    ).toMatchObject({
+      family: 'RSA',
+    })
+    expect(imported(rsa).family).toBe('RSA')
+  })
+
+  // Fails on main, which imported the 8200-bit key.
+  it('skips an RSA modulus over 8192 bits, and keeps one of exactly 8192 bits', () => {
+    expect(importJwk({ ...rsa.jwk, n: bigNumber(8200) })).toBe('large_rsa_key')
+    const largest = importJwk({ ...rsa.jwk, n: bigNumber(8192) })
+    expect(largest).toMatchObject({ family: 'RSA' })
+    expect((largest as VerificationKey).keyObject.asymmetricKeyDetails?.modulusLength).toBe(8192)
   })
 })
