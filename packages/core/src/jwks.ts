@@ -5,26 +5,33 @@
  * cannot turn the API into an amplifier against the IdP (compare panva/jose:src/jwks/remote.ts and
  * the penalty box of awslabs/aws-jwt-verify:src/jwk.ts). No timer is kept between requests.
  */
-import { importJwk, type KeyRejection, type VerificationKey } from './algorithms.js'
+import { importJwk, jwkIdentity, type KeyRejection, type VerificationKey } from './algorithms.js'
 import { fetchJson, FetchError } from './fetch.js'
 import type { Logger } from './log.js'
 import { isObject } from './token.js'
+
+/**
+ * Most keys a JWK Set may hold. Issuers publish a handful (the current key, the next, the last);
+ * a document with more is a failed fetch, refused before any key is imported, so that a 1 MiB set
+ * of some 7300 EC keys cannot stall the event loop on every fetch (issue 9, item 8).
+ */
+export const MAX_JWKS_KEYS = 100
 
 /** A fixed set of verification keys. */
 export class KeySet {
   readonly keys: readonly VerificationKey[]
   readonly #byKid = new Map<string, VerificationKey[]>()
-  readonly #ids: ReadonlySet<string>
+  readonly #byId = new Map<string, VerificationKey>()
 
   constructor(keys: readonly VerificationKey[]) {
     this.keys = keys
     for (const key of keys) {
+      this.#byId.set(key.id, key)
       if (key.kid === undefined) continue
       const list = this.#byKid.get(key.kid)
       if (list === undefined) this.#byKid.set(key.kid, [key])
       else list.push(key)
     }
-    this.#ids = new Set(keys.map((key) => key.id))
   }
 
   /** The keys a token may name: those with its `kid`, or, with no `kid`, all of them. */
@@ -33,14 +40,28 @@ export class KeySet {
     return this.#byKid.get(kid) ?? []
   }
 
-  /** True if both sets hold the same key material under the same parameters. */
-  sameAs(other: KeySet): boolean {
-    return this.#ids.size === other.#ids.size && [...this.#ids].every((id) => other.#ids.has(id))
+  /** The key of this set with that {@link VerificationKey.id}, if any. */
+  byId(id: string): VerificationKey | undefined {
+    return this.#byId.get(id)
   }
 
-  /** The kids of this set, for log lines. */
-  kids(): string[] {
-    return [...this.#byKid.keys()]
+  /** True if both sets hold the same key material under the same parameters. */
+  sameAs(other: KeySet): boolean {
+    return this.#byId.size === other.#byId.size && this.#countIn(other) === this.#byId.size
+  }
+
+  /** How many keys of this set `other` holds too. */
+  #countIn(other: KeySet): number {
+    let count = 0
+    for (const id of this.#byId.keys()) if (other.#byId.has(id)) count++
+    return count
+  }
+
+  /** The keys of `previous` this set adds and drops, as counts: a log line stays small. */
+  changesFrom(previous: KeySet | undefined): { added: number; removed: number } {
+    if (previous === undefined) return { added: this.#byId.size, removed: 0 }
+    const kept = previous.#countIn(this)
+    return { added: this.#byId.size - kept, removed: previous.#byId.size - kept }
   }
 }
 
@@ -51,17 +72,25 @@ export interface ParsedKeySet {
 }
 
 /**
- * Parses a JWK Set (RFC 7517 s5). Throws {@link FetchError} for a document that is not one;
- * skips, and counts, the keys that cannot verify signatures.
+ * Parses a JWK Set (RFC 7517 s5). Throws {@link FetchError} for a document that is not one or
+ * holds more than {@link MAX_JWKS_KEYS} keys; skips, and counts, the keys that cannot verify
+ * signatures. A key that `previous` already holds, with the same identity, is taken from it rather
+ * than imported again: a refresh of an unchanged set imports nothing, and the verified-token
+ * cache keeps its entries for keys that stayed.
  */
-export function parseJwks(document: unknown): ParsedKeySet {
+export function parseJwks(document: unknown, previous?: KeySet): ParsedKeySet {
   if (!isObject(document) || !Array.isArray(document.keys)) {
     throw new FetchError('response is not a JWK Set')
   }
+  const list = document.keys as unknown[]
+  if (list.length > MAX_JWKS_KEYS) {
+    throw new FetchError(`JWK Set has more than ${String(MAX_JWKS_KEYS)} keys`)
+  }
   const keys: VerificationKey[] = []
   const skipped = new Map<KeyRejection, number>()
-  for (const jwk of document.keys as unknown[]) {
-    const key = importJwk(jwk)
+  for (const jwk of list) {
+    const known = isObject(jwk) ? previous?.byId(jwkIdentity(jwk)) : undefined
+    const key = known ?? importJwk(jwk)
     if (typeof key === 'string') skipped.set(key, (skipped.get(key) ?? 0) + 1)
     else keys.push(key)
   }
@@ -198,7 +227,7 @@ export class RemoteKeySource implements KeySource {
     let parsed: ParsedKeySet
     try {
       this.#url ??= await (this.#discover as () => Promise<URL>)()
-      parsed = parseJwks(await fetchJson(this.#url, this.#timing.timeoutDuration))
+      parsed = parseJwks(await fetchJson(this.#url, this.#timing.timeoutDuration), this.#set)
       if (parsed.set.keys.length === 0) throw new FetchError('JWK Set has no usable key')
     } catch (error) {
       // The cooldown runs from the end of a failed fetch too, so that a fetch slower than the
@@ -227,15 +256,13 @@ export class RemoteKeySource implements KeySource {
     if (previous !== undefined && previous.sameAs(parsed.set)) return
     this.#set = parsed.set
     this.#generation++
-    const kids = parsed.set.kids()
-    const before = new Set(previous?.kids() ?? [])
+    // Counts, not lists of kids: the line stays small whatever the set holds.
     this.#logger.info(
       {
         event: 'jwks_updated',
         issuer,
         keys: parsed.set.keys.length,
-        added: kids.filter((kid) => !before.has(kid)),
-        removed: [...before].filter((kid) => !kids.includes(kid)),
+        ...parsed.set.changesFrom(previous),
       },
       'trustgate loaded the issuer keys',
     )

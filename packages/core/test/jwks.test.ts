@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createSign, generateKeyPairSync } from 'node:crypto'
+import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createVerifier, type Verifier } from '../src/verifier.js'
 import type { JwksOptions } from '../src/config.js'
 import { FetchError, MAX_DOCUMENT_BYTES } from '../src/fetch.js'
@@ -93,8 +93,8 @@ describe('cold cache', () => {
         level: 30,
         issuer: iss,
         keys: 2,
-        added: [k1.kid, k2.kid],
-        removed: [],
+        added: 2,
+        removed: 0,
       }),
     ])
   })
@@ -145,8 +145,8 @@ describe('max age', () => {
     await verifier.verify(t1)
     await vi.waitFor(() =>
       expect(events(log, 'jwks_updated').at(-1)).toMatchObject({
-        added: [],
-        removed: [k1.kid],
+        added: 0,
+        removed: 1,
         keys: 1,
       }),
     )
@@ -220,7 +220,7 @@ describe('unknown kid', () => {
     ])
     await Promise.all(rotated.map((t) => expect(verifier.verify(t)).resolves.toBeDefined()))
     expect(server.hits('/jwks')).toBe(2)
-    expect(events(log, 'jwks_updated').at(-1)).toMatchObject({ added: [k2.kid], removed: [] })
+    expect(events(log, 'jwks_updated').at(-1)).toMatchObject({ added: 1, removed: 0 })
     // The old key still verifies: it is still in the set.
     await expect(verifier.verify(await token(k1, iss, { n: 4 }))).resolves.toBeDefined()
     expect(server.hits('/jwks')).toBe(2)
@@ -591,7 +591,6 @@ describe('key sets', () => {
     expect(set.match(k1.kid).map((k) => k.kid)).toEqual([k1.kid])
     expect(set.match('other')).toEqual([])
     expect(set.match(undefined)).toHaveLength(3)
-    expect(set.kids()).toEqual([k1.kid, k2.kid])
   })
 
   it('keep several keys under one kid', () => {
@@ -634,5 +633,141 @@ describe('key sets', () => {
     server.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
     await expect(source.find(k2.kid, Date.now())).resolves.toHaveLength(1)
     expect(source.generation).toBe(2)
+  })
+})
+
+describe('costly keys in a fetched set (issue 9, item 7)', () => {
+  // Fails on main: the key with the 3072-bit exponent was imported and used, and each forged
+  // token cost a 5 ms verification.
+  it('skips RSA keys over 8192 bits or with an exponent over 2^32, logging why, and the honest key verifies', async () => {
+    const big = (bytes: number): string => {
+      const value = randomBytes(bytes)
+      value[0]! |= 0x80
+      value[bytes - 1]! |= 1
+      return value.toString('base64url')
+    }
+    const body = {
+      keys: [
+        k2.jwk,
+        { ...k2.jwk, kid: 'big-exponent', e: big(384) },
+        { ...k2.jwk, kid: 'big-modulus', n: big(1025) },
+      ],
+    }
+    const { iss, verifier, log } = await setup({ kind: 'json', body })
+    await expect(verifier.verify(await token(k2, iss))).resolves.toMatchObject({ subject: 'alice' })
+    expect(events(log, 'jwks_keys_skipped')).toEqual([
+      expect.objectContaining({
+        level: 40,
+        skipped: { large_rsa_exponent: 1, large_rsa_key: 1 },
+      }),
+    ])
+    for (const kid of ['big-exponent', 'big-modulus']) {
+      const forged = await sign(k2, { iss, sub: 'alice', aud: 'api' }, { header: { kid } })
+      await expectRejection(verifier.verify(forged), invalidToken('unknown_kid'), forged, log.raw)
+    }
+  })
+})
+
+describe('huge or changing key sets (issue 9, item 8)', () => {
+  function withKid(key: TestKey, kid: string): object {
+    return { ...key.jwk, kid }
+  }
+
+  // Fails on main, which imported every key of any set under 1 MiB.
+  it('refuses a set of more than 100 keys as a failed fetch, and loads one of 100', async () => {
+    const many = (n: number) => ({
+      keys: Array.from({ length: n }, (_, i) => withKid(i === 0 ? k1 : k3, `key-${String(i)}`)),
+    })
+    const over = await setup({ kind: 'json', body: many(101) })
+    const t1 = await sign(
+      k1,
+      { iss: over.iss, sub: 'alice', aud: 'api' },
+      { header: { kid: 'key-0' } },
+    )
+    await expectRejection(over.verifier.verify(t1), UNAVAILABLE, t1, over.log.raw)
+    expect(events(over.log, 'jwks_fetch_failed')[0]?.error).toBe('JWK Set has more than 100 keys')
+
+    const at = await setup({ kind: 'json', body: many(100) })
+    const t2 = await sign(
+      k1,
+      { iss: at.iss, sub: 'alice', aud: 'api' },
+      { header: { kid: 'key-0' } },
+    )
+    await expect(at.verifier.verify(t2)).resolves.toMatchObject({ subject: 'alice' })
+    expect(events(at.log, 'jwks_updated')[0]).toMatchObject({ keys: 100, added: 100, removed: 0 })
+  })
+
+  // Fails on main: each fetch wrote the new 1 MB kid into a jwks_updated line of about 2 MiB.
+  it('skips a key whose kid is over 256 characters, and writes small log lines when a huge kid changes on every fetch', async () => {
+    let fetches = 0
+    const { server, iss, verifier, log } = await setup(
+      {
+        kind: 'handler',
+        handle: (_req, res) => {
+          fetches++
+          const huge = withKid(k3, `${String(fetches)}${'k'.repeat(1_000_000)}`)
+          const long = withKid(k3, 'k'.repeat(257))
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ keys: [k1.jwk, withKid(k3, 'k'.repeat(256)), huge, long] }))
+        },
+      },
+      { cooldownDuration: 0 },
+    )
+    await expect(verifier.verify(await token(k1, iss))).resolves.toBeDefined()
+    // Tokens with an unknown kid each refetch (no cooldown): three more fetches, three new sets.
+    for (const kid of ['a', 'b', 'c']) {
+      const unknown = await sign(k3, { iss, sub: 'alice', aud: 'api' }, { header: { kid } })
+      await expectRejection(verifier.verify(unknown), invalidToken('unknown_kid'), unknown, log.raw)
+    }
+    expect(server.hits('/jwks')).toBe(4)
+    const longKid = await sign(
+      k3,
+      { iss, sub: 'alice', aud: 'api' },
+      { header: { kid: 'k'.repeat(257) } },
+    )
+    await expectRejection(verifier.verify(longKid), invalidToken('unknown_kid'), longKid, log.raw)
+    // The honest twin: a kid of exactly 256 characters is kept.
+    const atCap = await sign(
+      k3,
+      { iss, sub: 'alice', aud: 'api' },
+      { header: { kid: 'k'.repeat(256) } },
+    )
+    await expect(verifier.verify(atCap)).resolves.toBeDefined()
+
+    expect(events(log, 'jwks_updated')).toHaveLength(1)
+    expect(events(log, 'jwks_keys_skipped').at(-1)).toMatchObject({ skipped: { long_kid: 2 } })
+    for (const line of log.raw) expect(line.length).toBeLessThan(1024)
+  })
+
+  // Fails on main: every key was imported again on each fetch, so a set that gained a key
+  // replaced the key objects of all the others, and every cached token had to be verified again.
+  it('reuses the imported keys that a refreshed set still holds, so their cached tokens stay hits', async () => {
+    const { server, iss } = await setup({ kind: 'json', body: jwks(k1) })
+    const log = captureLogger()
+    const verifier = createVerifier({
+      logger: log.logger,
+      jwks: { cooldownDuration: 0 },
+      issuers: [{ issuer: iss, audience: 'api', jwksUri: `${iss}/jwks` }],
+    })
+    const t1 = await token(k1, iss)
+    const principal = await verifier.verify(t1)
+    expect(verifier.authenticateCached(`Bearer ${t1}`)).toBe(principal)
+    // k2 joins; a token signed by it makes the verifier refetch.
+    server.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
+    await expect(verifier.verify(await token(k2, iss))).resolves.toBeDefined()
+    expect(server.hits('/jwks')).toBe(2)
+    expect(events(log, 'jwks_updated').at(-1)).toMatchObject({ keys: 2, added: 1, removed: 0 })
+    expect(verifier.authenticateCached(`Bearer ${t1}`)).toBe(principal)
+
+    // The same at the parser: the kept key is the very object imported before.
+    const before = parseJwks(jwks(k1, k2)).set
+    const after = parseJwks(jwks(k2, k1, k3), before).set
+    expect(after.match(k1.kid)[0]).toBe(before.match(k1.kid)[0])
+    expect(after.match(k2.kid)[0]).toBe(before.match(k2.kid)[0])
+    expect(after.match(k3.kid)).toHaveLength(1)
+    // A key whose parameters changed (its `use`, here) is a new key, imported and checked again.
+    const changed = parseJwks({ keys: [{ ...k1.jwk, use: 'enc' }] }, before)
+    expect(changed.set.keys).toHaveLength(0)
+    expect(Object.fromEntries(changed.skipped)).toEqual({ not_for_signatures: 1 })
   })
 })

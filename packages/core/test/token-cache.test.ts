@@ -314,7 +314,7 @@ describe('the verified-token cache with a JWKS served on 127.0.0.1', () => {
     expect((await verifier.verify(byK2)).subject).toBe('alice')
   })
 
-  it('drops every entry when the issuer key set is replaced, and keeps them when a refresh brings the same set', async () => {
+  it('keeps the entries of a key that stays, whether a refresh brings the same set or a new key joins', async () => {
     server.route('/rotation/jwks', { kind: 'json', body: jwks(k1) })
     const { verifier, signWith, settle } = await remoteVerifier('/rotation')
     const token = await signWith(k1)
@@ -329,15 +329,14 @@ describe('the verified-token cache with a JWKS served on 127.0.0.1', () => {
     expect(await verifier.verify(token)).toBe(principal)
     expect(signatureChecks).toHaveBeenCalledTimes(1)
 
-    // A new key joins: the set is replaced, and the token is checked again against it.
+    // A new key joins: the set is replaced, but k1 is the same key, not imported again (issue 9,
+    // item 8), so the token is still a hit; a removed key drops its entries (the test above).
     server.route('/rotation/jwks', { kind: 'json', body: jwks(k1, k3) })
     vi.setSystemTime(T0 + 2 * (REMOTE_CACHE_MAX_AGE + 1_000))
     expect(await verifier.verify(token)).toBe(principal)
     await settle()
     expect(server.hits('/rotation/jwks')).toBe(3)
-    const after = await verifier.verify(token)
-    expect(after).not.toBe(principal)
-    expect(after).toEqual(principal)
-    expect(signatureChecks).toHaveBeenCalledTimes(2)
+    expect(await verifier.verify(token)).toBe(principal)
+    expect(signatureChecks).toHaveBeenCalledTimes(1)
   })
 })
