@@ -108,6 +108,9 @@ const REJECTIONS: Readonly<Record<KeyRejection, string>> = {
   not_for_signatures: 'is not a signature key (its use or key_ops says otherwise)',
   unsupported_curve: 'has a curve trustgate does not verify with (P-256/384/521, Ed25519, Ed448)',
   weak_rsa_key: 'is an RSA key under 2048 bits (RFC 8725 s3.5)',
+  large_rsa_key: 'is an RSA key over 8192 bits',
+  large_rsa_exponent: 'is an RSA key with a public exponent over 2^32',
+  long_kid: 'has a kid over 256 characters',
   invalid_key: 'is not a valid public key',
 }
 

@@ -213,6 +213,13 @@ describe('the publicKey key source', () => {
   it('refuses private keys, secret keys, weak RSA keys and things that are no key, naming publicKey', () => {
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey
     const x25519 = generateKeyPairSync('x25519').publicKey
+    const rsaJwk = rsa.publicKey.export({ format: 'jwk' })
+    const big = (bytes: number): string => {
+      const value = randomBytes(bytes)
+      value[0]! |= 0x80
+      value[bytes - 1]! |= 1
+      return value.toString('base64url')
+    }
     const cases: [unknown, RegExp][] = [
       [rsa.privateKey, /is a private key/],
       [rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }), /is a private key/],
@@ -220,6 +227,9 @@ describe('the publicKey key source', () => {
       [createPublicKey(rsa.privateKey).export({ format: 'jwk' }), /^$/],
       [weak, /is an RSA key under 2048 bits/],
       [weak.export({ type: 'spki', format: 'pem' }), /is an RSA key under 2048 bits/],
+      // Issue 9, item 7: nor over 8192 bits, nor with an exponent over 2^32 (API.md "Next").
+      [{ ...rsaJwk, n: big(1025) }, /is an RSA key over 8192 bits/],
+      [{ ...rsaJwk, e: big(5) }, /is an RSA key with a public exponent over 2\^32/],
       [x25519, /has a curve/],
       [{ kty: 'oct', k: 'c2VjcmV0' }, /is a symmetric key: an HMAC key goes in secret/],
       [{ keys: [] }, /is a JWK Set: a set of keys goes in keys/],
