@@ -8,12 +8,16 @@
  * Exits 0 when every status is the expected one, 1 otherwise. Everything is closed at the end and
  * nothing keeps the process alive, so it ends by itself, without process.exit().
  */
+import { execFile } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { pino } from 'pino'
 import { buildApp as buildExpressApp } from './express/app.js'
 import { buildApp as buildFastifyApp } from './fastify/app.js'
 import { API_AUDIENCE, startProvider } from './provider.js'
 
 const startedAt = Date.now()
+const require = createRequire(import.meta.url)
 
 /** A pino logger at level warn whose lines are kept, to show what the API logged. */
 function captureLogger() {
@@ -116,6 +120,20 @@ for (const api of apis) {
 const untrustedHits = untrusted.hits() - untrustedHitsBefore
 if (untrustedHits !== 0) failures += 1
 console.log(`requests from the APIs to the untrusted provider: ${String(untrustedHits)}`)
+
+// `trustgate doctor` against the trusted provider, run as an operator runs it: the CLI's own bin.
+const doctor = await new Promise((resolve, reject) => {
+  const bin = join(dirname(require.resolve('@trustgate/cli/package.json')), 'dist/bin.js')
+  execFile(process.execPath, [bin, 'doctor', trusted.issuer], (error, stdout) => {
+    if (error !== null && typeof error.code !== 'number') reject(error)
+    else resolve({ code: error === null ? 0 : Number(error.code), stdout })
+  })
+})
+if (doctor.code !== 0) failures += 1
+console.log('')
+console.log(`$ trustgate doctor ${trusted.issuer}`)
+console.log(String(doctor.stdout).trimEnd())
+console.log('')
 
 await fastifyApp.close()
 expressServer.closeAllConnections()

@@ -45,6 +45,10 @@ describe('the demo', () => {
       expect(stdout).toMatch(new RegExp(`^${api} logged: .*"event":"untrusted_issuer"`, 'm'))
     }
     expect(stdout).toMatch(/^requests from the APIs to the untrusted provider: 0$/m)
+    // The demo runs `trustgate doctor` against its provider and prints the verdict.
+    expect(stdout).toMatch(/^\$ trustgate doctor http:\/\/127\.0\.0\.1:\d+$/m)
+    expect(stdout).toMatch(/^PASS {2}issuer matches exactly/m)
+    expect(stdout).toMatch(/^verdict: healthy /m)
     // Tokens are never printed: no line holds a JWT.
     expect(stdout).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/)
   })

@@ -10,11 +10,17 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const packages = ['@trustgate/core', '@trustgate/fastify', '@trustgate/express'] as const
+const packages = [
+  '@trustgate/core',
+  '@trustgate/fastify',
+  '@trustgate/express',
+  '@trustgate/cli',
+] as const
 const expected: Record<(typeof packages)[number], string> = {
   '@trustgate/core': 'createVerifier',
   '@trustgate/fastify': 'jwtAuth',
   '@trustgate/express': 'jwtAuth',
+  '@trustgate/cli': 'run',
 }
 
 function run(file: string, source: string): string {

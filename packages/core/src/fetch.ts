@@ -71,9 +71,25 @@ export async function fetchJson(
   timeoutMs: number,
   maxBytes = MAX_DOCUMENT_BYTES,
 ): Promise<unknown> {
+  return (await fetchDocument(url, timeoutMs, maxBytes)).body
+}
+
+/** A fetched JSON document with the response headers (for `trustgate doctor`'s caching check). */
+export interface FetchedDocument {
+  readonly body: unknown
+  readonly headers: Headers
+}
+
+/** {@link fetchJson} with the response headers: the same limits, the same errors. */
+export async function fetchDocument(
+  url: URL,
+  timeoutMs: number,
+  maxBytes = MAX_DOCUMENT_BYTES,
+): Promise<FetchedDocument> {
   // AbortSignal.timeout's timer is unref'd: a pending fetch never keeps the process alive.
   const signal = AbortSignal.timeout(timeoutMs)
   let bytes: Uint8Array
+  let headers: Headers
   try {
     const response = await fetch(url, {
       signal,
@@ -84,6 +100,7 @@ export async function fetchJson(
       await response.body?.cancel()
       throw new FetchError(`unexpected HTTP status ${String(response.status)}`)
     }
+    headers = response.headers
     bytes = await readCapped(response, maxBytes)
   } catch (error) {
     if (error instanceof FetchError) throw error
@@ -93,7 +110,8 @@ export async function fetchJson(
     )
   }
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown
+    const body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown
+    return { body, headers }
   } catch {
     throw new FetchError('response is not JSON')
   }

@@ -31,7 +31,6 @@ export { authorizationValues, parseBearer } from './bearer.js'
 export { createGuard, checkScopeList, type Guard, type Requirement } from './guards.js'
 export { principalKey, type Principal } from './principal.js'
 export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algorithms.js'
-export { MAX_DOCUMENT_BYTES } from './fetch.js'
 export { type Logger, type RequestContext } from './log.js'
 export {
   createMemoryReplayStore,
@@ -40,3 +39,14 @@ export {
   type MemoryReplayStoreOptions,
   type ReplayStore,
 } from './replay.js'
+export { decodeUntrusted, inspectJwks, type KeyReport, type UntrustedToken } from './inspect.js'
+export {
+  checkUrl,
+  fetchDocument,
+  isLoopbackHost,
+  FetchError,
+  MAX_DOCUMENT_BYTES,
+  type FetchedDocument,
+} from './fetch.js'
+export { discoveryUrl } from './discovery.js'
+export { MIN_RSA_BITS, type KeyRejection } from './algorithms.js'
