@@ -162,7 +162,7 @@ describe('trustgate inspect', () => {
     await writeFile(bad, JSON.stringify({ issuers: [] }))
     const invalid = await runCli(['inspect', '--config', bad], token)
     expect(invalid.code).toBe(2)
-    expect(invalid.stderr).toContain('--config is not valid: issuers is required')
+    expect(invalid.stderr).toMatch(/^trustgate: --config is not valid: issuers is required/)
     expectNoToken(invalid, token)
   })
 

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url'
 import { readFile } from 'node:fs/promises'
 import { extname, resolve } from 'node:path'
 import {
+  CONFIG_ERROR_PREFIX,
   createVerifier,
   decodeUntrusted,
   isAuthError,
@@ -174,7 +175,7 @@ export async function inspectToken(
       verifier = createVerifier({ ...options, logger: options.logger ?? SILENT })
     } catch (error) {
       throw new UsageError(
-        `--config is not valid: ${error instanceof Error ? error.message : 'unknown error'}`,
+        `--config is not valid: ${error instanceof Error ? error.message.replace(CONFIG_ERROR_PREFIX, '') : 'unknown error'}`,
       )
     }
     try {
