@@ -4,7 +4,7 @@
  */
 import { normalizeTyp, type IssuerPolicy } from './config.js'
 import type { InvalidTokenReason } from './errors.js'
-import type { JsonObject } from './token.js'
+import { isObject, type JsonObject } from './token.js'
 
 type ClaimRules = Pick<
   IssuerPolicy,
@@ -64,6 +64,16 @@ export function checkClaims(
   }
   if (typeof sub !== 'string' || sub === '') {
     return sub === undefined || sub === '' ? 'missing_subject' : 'invalid_claim'
+  }
+  // RFC 7800 s3.1: `cnf` is an object. A binding of the wrong type must not read as no binding:
+  // that would turn a sender-constrained token into a bearer token.
+  const { cnf } = payload
+  if (cnf !== undefined) {
+    if (!isObject(cnf)) return 'invalid_claim'
+    for (const member of ['jkt', 'x5t#S256']) {
+      const value = cnf[member]
+      if (value !== undefined && (typeof value !== 'string' || value === '')) return 'invalid_claim'
+    }
   }
   return undefined
 }

@@ -27,6 +27,7 @@ import {
   type KeySource,
 } from './jwks.js'
 import { createDefaultLogger, type Logger } from './log.js'
+import { resolveMtls, type MtlsOptions, type MtlsPolicy } from './mtls.js'
 import { checkOptionNames, fail } from './options.js'
 import {
   algorithmsFor,
@@ -108,6 +109,8 @@ export interface VerifierOptions {
   realm?: string
   /** The verified-token cache; `false` turns it off. Default on, 10000 tokens. */
   tokenCache?: TokenCacheOptions | false
+  /** Certificate-bound tokens (RFC 8705). Bound tokens are checked with or without this. */
+  mtls?: MtlsOptions
 }
 
 export const CLOCK_TOLERANCE_S = 5
@@ -136,6 +139,7 @@ export interface Config {
   readonly maxTokenLength: number
   readonly realm: string
   readonly tokenCacheMax: number
+  readonly mtls: MtlsPolicy | undefined
 }
 
 // The option names each level accepts: one constant per level. A name that is not listed throws
@@ -154,6 +158,7 @@ export const VERIFIER_OPTION_NAMES = optionNames<VerifierOptions>({
   jwks: true,
   realm: true,
   tokenCache: true,
+  mtls: true,
 })
 
 /** The names {@link IssuerConfig} accepts. */
@@ -405,5 +410,6 @@ export function resolveConfig(options: VerifierOptions): Config {
       }),
     )
   }
-  return Object.freeze({ issuers, logger, maxTokenLength, realm, tokenCacheMax })
+  const mtls = resolveMtls(options.mtls)
+  return Object.freeze({ issuers, logger, maxTokenLength, realm, tokenCacheMax, mtls })
 }

@@ -16,6 +16,7 @@ export type AuthErrorReason =
   // invalid_request
   | 'multiple_authorization_headers'
   | 'malformed_authorization_header'
+  | 'malformed_client_certificate'
   // invalid_token
   | 'malformed'
   | 'untrusted_issuer'
@@ -34,6 +35,9 @@ export type AuthErrorReason =
   | 'audience_mismatch'
   | 'missing_subject'
   | 'typ_mismatch'
+  | 'certificate_required'
+  | 'certificate_mismatch'
+  | 'certificate_binding_required'
   // insufficient_scope
   | 'insufficient_scope'
   | 'forbidden'
@@ -57,6 +61,7 @@ const DESCRIPTIONS: Readonly<Record<AuthErrorReason, string>> = {
   missing_token: 'Authentication is required',
   multiple_authorization_headers: 'More than one Authorization header was sent',
   malformed_authorization_header: 'The Authorization header is not a single Bearer token',
+  malformed_client_certificate: 'The forwarded client certificate cannot be read',
   malformed: 'The token is not a well-formed JWT',
   untrusted_issuer: 'The token issuer is not trusted',
   unknown_kid: 'No key of the issuer matches the token',
@@ -74,6 +79,9 @@ const DESCRIPTIONS: Readonly<Record<AuthErrorReason, string>> = {
   audience_mismatch: 'The token is not meant for this audience',
   missing_subject: 'The token has no subject',
   typ_mismatch: 'The token type is not accepted',
+  certificate_required: 'The token is bound to a client certificate and none was presented',
+  certificate_mismatch: 'The token is bound to another client certificate',
+  certificate_binding_required: 'The token is not bound to a client certificate',
   insufficient_scope: 'The token does not carry the required scope',
   forbidden: 'The principal is not allowed to access this resource',
   jwks_unavailable: 'The issuer keys cannot be retrieved right now',
@@ -126,9 +134,7 @@ export class AuthError extends Error {
 /** Builds challenges for one realm. The realm is a config value checked at start-up. */
 export interface ErrorFactory {
   missingToken(): AuthError
-  invalidRequest(
-    reason: 'multiple_authorization_headers' | 'malformed_authorization_header',
-  ): AuthError
+  invalidRequest(reason: InvalidRequestReason): AuthError
   invalidToken(reason: InvalidTokenReason): AuthError
   insufficientScope(
     scopes: readonly string[],
@@ -137,15 +143,16 @@ export interface ErrorFactory {
   jwksUnavailable(): AuthError
 }
 
+/** The reasons of `invalid_request`. */
+export type InvalidRequestReason =
+  | 'multiple_authorization_headers'
+  | 'malformed_authorization_header'
+  | 'malformed_client_certificate'
+
 /** The reasons of `invalid_token`. */
 export type InvalidTokenReason = Exclude<
   AuthErrorReason,
-  | 'missing_token'
-  | 'multiple_authorization_headers'
-  | 'malformed_authorization_header'
-  | 'insufficient_scope'
-  | 'forbidden'
-  | 'jwks_unavailable'
+  'missing_token' | InvalidRequestReason | 'insufficient_scope' | 'forbidden' | 'jwks_unavailable'
 >
 
 // RFC 6750 s3: realm is a quoted-string; we admit printable ASCII without `"` and `\`.

@@ -24,12 +24,13 @@ export {
   type AuthErrorHeaders,
   type AuthErrorReason,
   type ErrorFactory,
+  type InvalidRequestReason,
   type InvalidTokenReason,
 } from './errors.js'
 export { checkOptionNames, configError, CONFIG_ERROR_PREFIX } from './options.js'
 export { authorizationValues, parseBearer } from './bearer.js'
 export { createGuard, checkScopeList, type Guard, type Requirement } from './guards.js'
-export { principalKey, type Principal } from './principal.js'
+export { principalKey, type Confirmation, type Principal } from './principal.js'
 export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algorithms.js'
 export { type Logger, type RequestContext } from './log.js'
 export {
@@ -50,3 +51,21 @@ export {
 } from './fetch.js'
 export { discoveryUrl } from './discovery.js'
 export { MIN_RSA_BITS, type KeyRejection } from './algorithms.js'
+export {
+  certificateThumbprint,
+  MalformedCertificateError,
+  peerCertificate,
+  type ClientCertificate,
+  type MtlsOptions,
+} from './mtls.js'
+export {
+  forwardedCertificate,
+  parseClientCertHeader,
+  parseEscapedPem,
+  parseXfcc,
+  type ForwardedCertificateFormat,
+  type ForwardedCertificateOptions,
+  type ForwardedCertificateReader,
+  type ForwardedRequest,
+  type ForwardedRequestMessage,
+} from './forwarded-certificate.js'

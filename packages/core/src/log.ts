@@ -3,6 +3,7 @@
  * keeps a flood of untrusted-issuer tokens from filling a disk.
  */
 import { pino } from 'pino'
+import type { ClientCertificate } from './mtls.js'
 
 /** The part of a pino logger trustgate uses; any pino logger (or `app.log`) fits. */
 export interface Logger {
@@ -11,10 +12,19 @@ export interface Logger {
   error(obj: object, msg?: string): void
 }
 
-/** Where a request came from, for log lines. Adapters fill it from the framework's request. */
+/**
+ * What the core may read of a request: where it came from, for log lines, and what per-request
+ * checks need. Adapters fill it from the framework's request with getters, read only when needed.
+ */
 export interface RequestContext {
   readonly reqId?: string | number | undefined
   readonly remoteAddress?: string | undefined
+  /**
+   * The client certificate of this request (RFC 8705): the TLS peer certificate of its socket, or
+   * the one a trusted proxy forwarded, from the adapter's `getClientCertificate`. Read only for a
+   * certificate-bound token. May throw `MalformedCertificateError` for an unreadable header.
+   */
+  readonly clientCertificate?: ClientCertificate | null | undefined
 }
 
 /** The logger used when none is given: pino at level `info`. */

@@ -2,7 +2,16 @@
  * The authenticated caller. Subjects are only unique within their issuer (OIDC Core s2), so the
  * identity is the pair <iss, sub>, and `key` encodes that pair injectively.
  */
-import type { JsonObject } from './token.js'
+import { isObject, type JsonObject } from './token.js'
+
+/**
+ * The token's confirmation (`cnf`, RFC 7800): the proof-of-possession key (`jkt`, RFC 9449 s6.1)
+ * or client certificate (`x5t#S256`, RFC 8705 s3.1) it is bound to. A binding is verified on every
+ * request before the principal is handed out.
+ */
+export type Confirmation =
+  | { readonly jkt: string; readonly 'x5t#S256'?: string }
+  | { readonly 'x5t#S256': string; readonly jkt?: string }
 
 /** The verified caller attached to a request. */
 export interface Principal {
@@ -20,6 +29,8 @@ export interface Principal {
   readonly claims: Readonly<JsonObject>
   /** From `exp`. */
   readonly expiresAt: Date | undefined
+  /** The token's verified `cnf`, or `undefined` for a bearer token bound to nothing. */
+  readonly confirmation: Confirmation | undefined
 }
 
 // Escape the separator and the escape character, then join: `a|b`+`c` and `a`+`b|c` differ
@@ -53,6 +64,17 @@ function splitScopes(value: unknown, into: Set<string>): void {
   }
 }
 
+// `cnf` is checked by checkClaims: an object whose `jkt` and `x5t#S256`, if present, are strings.
+function confirmationOf(cnf: unknown): Confirmation | undefined {
+  if (!isObject(cnf)) return undefined
+  const { jkt } = cnf
+  const x5t = cnf['x5t#S256']
+  if (typeof jkt === 'string') {
+    return Object.freeze(typeof x5t === 'string' ? { jkt, 'x5t#S256': x5t } : { jkt })
+  }
+  return typeof x5t === 'string' ? Object.freeze({ 'x5t#S256': x5t }) : undefined
+}
+
 /** Builds the frozen principal from a verified payload whose `iss`, `sub` and `aud` are checked. */
 export function createPrincipal(payload: JsonObject): Principal {
   const issuer = payload.iss as string
@@ -69,5 +91,6 @@ export function createPrincipal(payload: JsonObject): Principal {
     scopes: Object.freeze([...scopes]),
     claims: deepFreeze(payload),
     expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,
+    confirmation: confirmationOf(payload.cnf),
   })
 }

@@ -9,6 +9,7 @@ import { checkClaims, checkTyp } from './claims.js'
 import { resolveConfig, type Config, type IssuerPolicy, type VerifierOptions } from './config.js'
 import { createErrorFactory, type ErrorFactory } from './errors.js'
 import { KeysUnavailableError } from './jwks.js'
+import { checkCertificateBinding } from './mtls.js'
 import {
   LogSampler,
   MAX_LOGGED_ISS,
@@ -35,10 +36,12 @@ export interface Verifier {
    * The synchronous part of {@link Verifier.authenticate}, for adapters on the hot path: `null`
    * when the request carries no bearer token, the principal when the verified-token cache holds
    * the token and every rule still holds, and `undefined` when `authenticate` must be awaited.
-   * Throws `invalid_request` for a malformed header, as `authenticate` rejects with it.
+   * Throws `invalid_request` for a malformed header, as `authenticate` rejects with it, and any
+   * error of the per-request checks (STEP 8), which a cache hit still makes on `context`.
    */
   authenticateCached(
     authorization: string | readonly string[] | undefined,
+    context?: RequestContext,
   ): Principal | null | undefined
   /** Builds the errors of this verifier's realm, for guards. */
   readonly errors: ErrorFactory
@@ -96,7 +99,7 @@ const NO_PRINCIPAL: Promise<null> = Promise.resolve(null)
 /** Creates a verifier. Throws a TypeError naming the field for any bad option. */
 export function createVerifier(options: VerifierOptions): Verifier {
   const config: Config = resolveConfig(options)
-  const { issuers, logger, maxTokenLength } = config
+  const { issuers, logger, maxTokenLength, mtls } = config
   const errors = createErrorFactory(config.realm)
   const sampler = new LogSampler()
   const cache =
@@ -156,6 +159,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return undefined
   }
 
+  /**
+   * The checks of this request rather than of the token. They run on every request, a
+   * verified-token cache hit included, since a cached principal says nothing about the request.
+   */
+  function constrain(principal: Principal, context: RequestContext | undefined): Principal {
+    // STEP 8: sender constraint. A token bound by `cnf` is refused unless its binding holds for
+    // this request, whatever the options (no downgrade to bearer).
+    checkCertificateBinding(principal, mtls, context, errors)
+    return principal
+  }
+
   async function verify(token: string, context?: RequestContext): Promise<Principal> {
     // The length cap comes before any work, the cache lookup included.
     if (typeof token !== 'string' || token.length > maxTokenLength) {
@@ -163,7 +177,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     const nowMs = Date.now()
     const cached = fromCache(token, nowMs)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) return constrain(cached, context)
 
     // STEP 2: decode header and payload without trusting them; length first, before any work.
     const decoded = decodeToken(token, maxTokenLength)
@@ -229,7 +243,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       nbf: payload.nbf as number | undefined,
       iat: payload.iat as number | undefined,
     })
-    return principal
+    return constrain(principal, context)
   }
 
   return Object.freeze({
@@ -248,11 +262,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }
       return token === null ? NO_PRINCIPAL : verify(token, context)
     },
-    authenticateCached(authorization) {
+    authenticateCached(authorization, context) {
       const token = parseBearer(authorization, errors)
       if (token === null) return null
-      // No promise, no crypto: a hit answers here; anything else goes through verify().
-      return token.length > maxTokenLength ? undefined : fromCache(token, Date.now())
+      // No promise, no signature: a hit answers here; anything else goes through verify().
+      const cached = token.length > maxTokenLength ? undefined : fromCache(token, Date.now())
+      return cached === undefined ? undefined : constrain(cached, context)
     },
     errors,
   } satisfies Verifier)

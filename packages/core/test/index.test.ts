@@ -27,6 +27,13 @@ describe('the public barrel', () => {
         'isAuthError',
         'parseBearer',
         'principalKey',
+        'certificateThumbprint',
+        'forwardedCertificate',
+        'MalformedCertificateError',
+        'parseClientCertHeader',
+        'parseEscapedPem',
+        'parseXfcc',
+        'peerCertificate',
       ]),
     )
     for (const internal of [

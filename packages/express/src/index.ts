@@ -10,6 +10,8 @@ import {
   createGuard,
   createVerifier,
   isAuthError,
+  peerCertificate,
+  type ClientCertificate,
   type Guard,
   type Principal,
   type Requirement,
@@ -42,6 +44,12 @@ export interface ExpressJwtAuthOptions extends VerifierOptions {
    * from the guards.
    */
   respond?: boolean
+  /**
+   * The client certificate of a request, for certificate-bound tokens (RFC 8705), when a proxy in
+   * front terminates TLS: `forwardedCertificate({ format, trustedProxies })`. Without it, the
+   * certificate is the TLS peer certificate of the request's own socket, and no header is read.
+   */
+  getClientCertificate?: (req: Request) => ClientCertificate | null | undefined
 }
 
 /** The middleware, with the verifier behind it for tokens that do not come with a request. */
@@ -67,11 +75,19 @@ function fail(state: State, error: unknown, res: Response, next: NextFunction): 
   next(error)
 }
 
-/** The request id and address for log lines, read only if a line is written. */
+/** What the core may read of a request, each read only if a check or a log line needs it. */
 class LogContext {
   readonly #req: Request
-  constructor(req: Request) {
+  readonly #getClientCertificate: ExpressJwtAuthOptions['getClientCertificate']
+  constructor(req: Request, getClientCertificate: ExpressJwtAuthOptions['getClientCertificate']) {
     this.#req = req
+    this.#getClientCertificate = getClientCertificate
+  }
+  // One source, chosen by configuration: the forwarded one, or the socket's. Never one, then the
+  // other, which would let a client pick the certificate that suits it.
+  get clientCertificate(): ClientCertificate | null | undefined {
+    const read = this.#getClientCertificate
+    return read === undefined ? peerCertificate(this.#req.socket) : read(this.#req)
   }
   get reqId(): string | number | undefined {
     const id = (this.#req as { id?: unknown }).id
@@ -84,9 +100,12 @@ class LogContext {
 
 /** `app.use(jwtAuth(options))`: verifies the bearer token of every request. */
 export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
-  const { getToken, respond = false, ...verifierOptions } = options
+  const { getToken, respond = false, getClientCertificate, ...verifierOptions } = options
   if (getToken !== undefined && typeof getToken !== 'function') {
     throw new TypeError('getToken must be a function')
+  }
+  if (getClientCertificate !== undefined && typeof getClientCertificate !== 'function') {
+    throw new TypeError('getClientCertificate must be a function')
   }
   if (typeof respond !== 'boolean') throw new TypeError('respond must be a boolean')
   const verifier = createVerifier(verifierOptions)
@@ -104,14 +123,14 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
     // `next` is called outside the try, so that nothing downstream can make it run twice.
     let outcome: Principal | null | undefined | Promise<Principal | null>
     try {
+      const context = new LogContext(req, getClientCertificate)
       if (getToken === undefined) {
         const values = authorizationValues(req.rawHeaders)
-        outcome = verifier.authenticateCached(values)
-        if (outcome === undefined) outcome = verifier.authenticate(values, new LogContext(req))
+        outcome = verifier.authenticateCached(values, context)
+        if (outcome === undefined) outcome = verifier.authenticate(values, context)
       } else {
         const token = getToken(req)
-        outcome =
-          token === null || token === undefined ? null : verifier.verify(token, new LogContext(req))
+        outcome = token === null || token === undefined ? null : verifier.verify(token, context)
       }
     } catch (error) {
       fail(state, error, res, next)
@@ -207,6 +226,7 @@ export function requirePrincipal(
   return guard({ kind: 'predicate', test }, 'requirePrincipal')
 }
 
+export { forwardedCertificate } from '@trustgate/core'
 export type {
   AuthError,
   AuthErrorCode,

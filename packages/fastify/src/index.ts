@@ -8,7 +8,9 @@ import {
   createGuard,
   createVerifier,
   isAuthError,
+  peerCertificate,
   type AuthError,
+  type ClientCertificate,
   type Guard,
   type Principal,
   type Verifier,
@@ -29,6 +31,12 @@ export interface FastifyJwtAuthOptions extends VerifierOptions {
    * `{ error, error_description }`. `false`: throw it, so that the app's `setErrorHandler` decides.
    */
   respond?: boolean
+  /**
+   * The client certificate of a request, for certificate-bound tokens (RFC 8705), when a proxy in
+   * front terminates TLS: `forwardedCertificate({ format, trustedProxies })`. Without it, the
+   * certificate is the TLS peer certificate of the request's own socket, and no header is read.
+   */
+  getClientCertificate?: (request: FastifyRequest) => ClientCertificate | null | undefined
 }
 
 /**
@@ -67,9 +75,12 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, options) => {
-  const { getToken, respond = true, ...verifierOptions } = options
+  const { getToken, respond = true, getClientCertificate, ...verifierOptions } = options
   if (getToken !== undefined && typeof getToken !== 'function') {
     throw new TypeError('getToken must be a function')
+  }
+  if (getClientCertificate !== undefined && typeof getClientCertificate !== 'function') {
+    throw new TypeError('getClientCertificate must be a function')
   }
   if (typeof respond !== 'boolean') throw new TypeError('respond must be a boolean')
   // `logger: undefined` (e.g. from a config file) still means the app's logger, not pino's default.
@@ -136,16 +147,14 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
     // `done` is called outside the try, so that nothing after it can make it run twice.
     let outcome: Principal | null | undefined | Promise<Principal | null>
     try {
+      const context = new LogContext(request, getClientCertificate)
       if (getToken === undefined) {
         const values = authorizationValues(request.raw.rawHeaders)
-        outcome = verifier.authenticateCached(values)
-        if (outcome === undefined) outcome = verifier.authenticate(values, new LogContext(request))
+        outcome = verifier.authenticateCached(values, context)
+        if (outcome === undefined) outcome = verifier.authenticate(values, context)
       } else {
         const token = getToken(request)
-        outcome =
-          token === null || token === undefined
-            ? null
-            : verifier.verify(token, new LogContext(request))
+        outcome = token === null || token === undefined ? null : verifier.verify(token, context)
       }
     } catch (error) {
       failure(reply, done)(error)
@@ -166,11 +175,22 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
   })
 }
 
-/** The request id and address for log lines, read only if a line is written. */
+/** What the core may read of a request, each read only if a check or a log line needs it. */
 class LogContext {
   readonly #request: FastifyRequest
-  constructor(request: FastifyRequest) {
+  readonly #getClientCertificate: FastifyJwtAuthOptions['getClientCertificate']
+  constructor(
+    request: FastifyRequest,
+    getClientCertificate: FastifyJwtAuthOptions['getClientCertificate'],
+  ) {
     this.#request = request
+    this.#getClientCertificate = getClientCertificate
+  }
+  // One source, chosen by configuration: the forwarded one, or the socket's. Never one, then the
+  // other, which would let a client pick the certificate that suits it.
+  get clientCertificate(): ClientCertificate | null | undefined {
+    const read = this.#getClientCertificate
+    return read === undefined ? peerCertificate(this.#request.raw.socket) : read(this.#request)
   }
   get reqId(): string {
     return this.#request.id
@@ -188,6 +208,7 @@ export const jwtAuth = fp(plugin, { name: '@trustgate/fastify', fastify: '5.x' }
 
 export default jwtAuth
 
+export { forwardedCertificate } from '@trustgate/core'
 export type {
   AuthError,
   AuthErrorCode,
