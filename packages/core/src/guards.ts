@@ -29,6 +29,23 @@ export function checkScopeList(scopes: readonly unknown[], field: string): reado
   return Object.freeze([...(scopes as string[])])
 }
 
+/**
+ * Refuses the two spellings of a scope list that look right and mean something else:
+ * `requireScopes(['a', 'b'])` and `requireScopes('a b')`. The message shows the call to write.
+ * `name` is the guard factory's name, as the user typed it.
+ */
+export function checkScopeArguments(scopes: readonly unknown[], name: string): void {
+  const [first] = scopes
+  if (!Array.isArray(first) && !(typeof first === 'string' && /\s/.test(first))) return
+  const list = (Array.isArray(first) ? (first as unknown[]) : first.trim().split(/\s+/))
+    .map((scope) => `'${String(scope)}'`)
+    .join(', ')
+  throw new TypeError(
+    `trustgate: ${name}() takes each scope as its own argument: use ${name}(${list}), not an ` +
+      'array or a space-separated string',
+  )
+}
+
 /** Builds the guard for a requirement. Validates it now, not at request time. */
 export function createGuard(requirement: Requirement, errors: ErrorFactory): Guard {
   switch (requirement.kind) {

@@ -29,7 +29,13 @@ export {
 } from './errors.js'
 export { checkOptionNames, configError, CONFIG_ERROR_PREFIX } from './options.js'
 export { authorizationValues, parseBearer } from './bearer.js'
-export { createGuard, checkScopeList, type Guard, type Requirement } from './guards.js'
+export {
+  createGuard,
+  checkScopeArguments,
+  checkScopeList,
+  type Guard,
+  type Requirement,
+} from './guards.js'
 export { principalKey, type Confirmation, type Principal } from './principal.js'
 export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algorithms.js'
 export { type Logger, type RequestContext } from './log.js'

@@ -6,6 +6,7 @@
  */
 import {
   authorizationValues,
+  checkScopeArguments,
   checkScopeList,
   createGuard,
   createVerifier,
@@ -50,6 +51,18 @@ export interface ExpressJwtAuthOptions extends VerifierOptions {
    * certificate is the TLS peer certificate of the request's own socket, and no header is read.
    */
   getClientCertificate?: (req: Request) => ClientCertificate | null | undefined
+  /**
+   * `true`: every request that passes through this middleware needs a principal (401
+   * `missing_token` without one), guard or not, as `app.use(auth())` of express-oauth2-jwt-bearer
+   * does. Mount the middleware after the routes that stay public, or use `skip`. Default `false`:
+   * a route without a guard is public.
+   */
+  required?: boolean
+  /**
+   * Picks requests that are not verified at all (health checks, webhooks): they get
+   * `principal = null`, even with a bad token, and `required` does not apply to them.
+   */
+  skip?: (req: Request) => boolean
 }
 
 /** The middleware, with the verifier behind it for tokens that do not come with a request. */
@@ -67,12 +80,25 @@ interface State {
 const STATE = Symbol('trustgate')
 type WithState = Request & { [STATE]?: State }
 
+/**
+ * Ends a refused request: our answer with `respond`, `next(err)` otherwise. Never throws: an
+ * error that only looks like an AuthError (and so cannot be answered) goes to `next` as a 500,
+ * rather than becoming an unhandled rejection and a request that never gets an answer.
+ */
 function fail(state: State, error: unknown, res: Response, next: NextFunction): void {
   if (state.respond && isAuthError(error)) {
-    res.status(error.status).set(error.headers).json(error.toJSON())
-    return
+    try {
+      res.status(error.status).set(error.headers).json(error.toJSON())
+      return
+    } catch (unexpected) {
+      if (res.headersSent) return
+      next(unexpected)
+      return
+    }
   }
-  next(error)
+  // Never a non-Error: a rule that rejects with the string 'route' would make Express skip to the
+  // next matching route, past the guard.
+  next(error instanceof Error ? error : new Error('trustgate: a guard failed with a non-Error'))
 }
 
 /** What the core may read of a request, each read only if a check or a log line needs it. */
@@ -98,16 +124,30 @@ class LogContext {
   }
 }
 
+// A request that `skip` picked: no principal, and `required` does not apply.
+const SKIPPED = Symbol('skipped')
+
 /** `app.use(jwtAuth(options))`: verifies the bearer token of every request. */
 export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
-  const { getToken, respond = false, getClientCertificate, ...verifierOptions } = options
+  const {
+    getToken,
+    respond = false,
+    required = false,
+    skip,
+    getClientCertificate,
+    ...verifierOptions
+  } = options
   if (getToken !== undefined && typeof getToken !== 'function') {
-    throw new TypeError('getToken must be a function')
+    throw new TypeError('trustgate: getToken must be a function')
+  }
+  if (typeof respond !== 'boolean') throw new TypeError('trustgate: respond must be a boolean')
+  if (typeof required !== 'boolean') throw new TypeError('trustgate: required must be a boolean')
+  if (skip !== undefined && typeof skip !== 'function') {
+    throw new TypeError('trustgate: skip must be a function')
   }
   if (getClientCertificate !== undefined && typeof getClientCertificate !== 'function') {
-    throw new TypeError('getClientCertificate must be a function')
+    throw new TypeError('trustgate: getClientCertificate must be a function')
   }
-  if (typeof respond !== 'boolean') throw new TypeError('respond must be a boolean')
   const verifier = createVerifier(verifierOptions)
   const state: State = { verifier, respond }
 
@@ -121,17 +161,24 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
     tagged[STATE] = state
     // Synchronous when the answer is known at once (no token, or a cached token): no promise.
     // `next` is called outside the try, so that nothing downstream can make it run twice.
-    let outcome: Principal | null | undefined | Promise<Principal | null>
+    let outcome: Principal | null | undefined | Promise<Principal | null> | typeof SKIPPED
     try {
-      const context = new LogContext(req, getClientCertificate)
-      if (getToken === undefined) {
+      if (skip?.(req) === true) {
+        outcome = SKIPPED
+      } else if (getToken === undefined) {
+        const context = new LogContext(req, getClientCertificate)
         const values = authorizationValues(req.rawHeaders)
         outcome = verifier.authenticateCached(values, context)
         if (outcome === undefined) outcome = verifier.authenticate(values, context)
       } else {
         const token = getToken(req)
-        outcome = token === null || token === undefined ? null : verifier.verify(token, context)
+        outcome =
+          token === null || token === undefined
+            ? null
+            : verifier.verify(token, new LogContext(req, getClientCertificate))
       }
+      if (outcome === null && required) throw verifier.errors.missingToken()
+      if (outcome === SKIPPED) outcome = null
     } catch (error) {
       fail(state, error, res, next)
       return
@@ -144,6 +191,10 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
     const pending = outcome
     pending.then(
       (principal) => {
+        if (principal === null && required) {
+          fail(state, verifier.errors.missingToken(), res, next)
+          return
+        }
         req.principal = principal
         next()
       },
@@ -172,7 +223,7 @@ function guard(requirement: Requirement, name: string): RequestHandler {
   return function trustgateGuard(req: Request, res: Response, next: NextFunction): void {
     const state = (req as WithState)[STATE]
     if (state === undefined) {
-      next(new Error(`${name}() needs app.use(jwtAuth(options)) before it`))
+      next(new Error(`trustgate: ${name}() needs app.use(jwtAuth(options)) before it`))
       return
     }
     let result: void | Promise<void>
@@ -201,17 +252,20 @@ function guard(requirement: Requirement, name: string): RequestHandler {
 export function requireAuth(): RequestHandler {
   // `app.get(path, requireAuth, ...)` type-checks (Express accepts any function as middleware), and
   // would leave every request hanging: it would only build a guard. Fail loudly instead.
-  if (arguments.length > 0) throw new TypeError('requireAuth is a factory: use requireAuth()')
+  if (arguments.length > 0)
+    throw new TypeError('trustgate: requireAuth is a factory: use requireAuth()')
   return guard({ kind: 'authenticated' }, 'requireAuth')
 }
 
 /** A route guard that requires every one of `scopes`: 403 `insufficient_scope` otherwise. */
 export function requireScopes(...scopes: string[]): RequestHandler {
+  checkScopeArguments(scopes, 'requireScopes')
   return guard({ kind: 'scopes', scopes, mode: 'all' }, 'requireScopes')
 }
 
 /** A route guard that requires at least one of `scopes`: 403 `insufficient_scope` otherwise. */
 export function requireAnyScope(...scopes: string[]): RequestHandler {
+  checkScopeArguments(scopes, 'requireAnyScope')
   return guard({ kind: 'scopes', scopes, mode: 'any' }, 'requireAnyScope')
 }
 
@@ -222,13 +276,13 @@ export function requireAnyScope(...scopes: string[]): RequestHandler {
 export function requirePrincipal(
   test: (principal: Principal) => boolean | Promise<boolean>,
 ): RequestHandler {
-  if (typeof test !== 'function') throw new TypeError('requirePrincipal needs a function')
+  if (typeof test !== 'function')
+    throw new TypeError('trustgate: requirePrincipal needs a function')
   return guard({ kind: 'predicate', test }, 'requirePrincipal')
 }
 
-export { forwardedCertificate } from '@trustgate/core'
+export { AuthError, forwardedCertificate, isAuthError } from '@trustgate/core'
 export type {
-  AuthError,
   AuthErrorCode,
   AuthErrorReason,
   IssuerConfig,

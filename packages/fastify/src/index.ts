@@ -1,10 +1,13 @@
 /**
  * The Fastify plugin: verifies the bearer token of every request in an `onRequest` hook (before
- * the body is parsed), sets `request.principal`, and offers route-level `preHandler` guards.
- * All token logic lives in `@trustgate/core`; this file only translates.
+ * the body is parsed), sets `request.principal`, and offers route-level guards, both as imports
+ * (`authenticate`, `requireScopes(...)`) and as decorators (`app.authenticate`). All token logic
+ * lives in `@trustgate/core`; this file only translates.
  */
 import {
   authorizationValues,
+  checkScopeArguments,
+  checkScopeList,
   createGuard,
   createVerifier,
   isAuthError,
@@ -13,10 +16,18 @@ import {
   type ClientCertificate,
   type Guard,
   type Principal,
+  type Requirement,
   type Verifier,
   type VerifierOptions,
 } from '@trustgate/core'
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  RouteOptions,
+} from 'fastify'
 import fp from 'fastify-plugin'
 
 /** Options of the Fastify plugin: the verifier's, plus how to take the token and answer errors. */
@@ -32,6 +43,17 @@ export interface FastifyJwtAuthOptions extends VerifierOptions {
    */
   respond?: boolean
   /**
+   * `true`: every request in the plugin's scope needs a principal (401 `missing_token` without
+   * one), guard or not, unless its route sets `config: { trustgate: { required: false } }`.
+   * Default `false`: a route without a guard is public.
+   */
+  required?: boolean
+  /**
+   * Picks requests that are not verified at all (health checks, webhooks): they get
+   * `principal = null`, even with a bad token, and `required` does not apply to them.
+   */
+  skip?: (request: FastifyRequest) => boolean
+  /**
    * The client certificate of a request, for certificate-bound tokens (RFC 8705), when a proxy in
    * front terminates TLS: `forwardedCertificate({ format, trustedProxies })`. Without it, the
    * certificate is the TLS peer certificate of the request's own socket, and no header is read.
@@ -40,33 +62,45 @@ export interface FastifyJwtAuthOptions extends VerifierOptions {
 }
 
 /**
- * A route-level `preHandler` of trustgate. It declares no `this` and takes the plainest request
- * and reply, so that it fits the routes of any instance: one with its own logger type (pino's
- * `loggerInstance`), a type provider, or route generics. Fastify's `preHandlerHookHandler` would
- * bind it to the default logger type and refuse those routes. It is a callback-style hook: a
- * guard that can decide at once costs no promise.
+ * A route-level guard of trustgate, for `onRequest`, `preValidation` or `preHandler`, and for
+ * `@fastify/auth`. It declares no `this` and takes the plainest request and reply, so that it fits
+ * the routes of any instance (a pino `loggerInstance`, a type provider, route generics).
+ *
+ * Called by Fastify or `@fastify/auth` with a `done` callback, it calls `done()` or hands the
+ * `AuthError` on with `done(error)`, so that `@fastify/auth` can try its next strategy; a guard
+ * that can decide at once costs no promise. Called with `(request, reply)` only, as
+ * `await authenticate(request, reply)`, it returns a promise that rejects with the `AuthError`.
  */
-export type AuthGuard = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-  done: (error?: Error) => void,
-) => void
+export interface AuthGuard {
+  (request: FastifyRequest, reply: FastifyReply): Promise<void>
+  (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void
+}
+
+/** Route config read by trustgate: `config: { trustgate: { required: false } }`. */
+export interface TrustgateRouteConfig {
+  /** `false`: this route is public even though the plugin was registered with `required: true`. */
+  required?: boolean
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The verified caller, or `null` when the request carried no token. */
     principal: Principal | null
   }
+  interface FastifyContextConfig {
+    /** trustgate's settings for this route. */
+    trustgate?: TrustgateRouteConfig
+  }
   interface FastifyInstance {
-    /** A `preHandler` that requires a principal (401 `missing_token` without one). */
+    /** A guard that requires a principal (401 `missing_token` without one). */
     authenticate: AuthGuard
-    /** A `preHandler` that requires every one of `scopes` (403 `insufficient_scope`). */
+    /** A guard that requires every one of `scopes` (403 `insufficient_scope`). */
     requireScopes(...scopes: string[]): AuthGuard
-    /** A `preHandler` that requires at least one of `scopes` (403 `insufficient_scope`). */
+    /** A guard that requires at least one of `scopes` (403 `insufficient_scope`). */
     requireAnyScope(...scopes: string[]): AuthGuard
     /**
-     * A `preHandler` from a rule over the principal, such as a tenant or role claim; a principal
-     * the rule refuses gets 403 `insufficient_scope` with reason `forbidden`.
+     * A guard from a rule over the principal, such as a tenant or role claim; a principal the rule
+     * refuses gets 403 `insufficient_scope` with reason `forbidden`.
      */
     requirePrincipal(test: (principal: Principal) => boolean | Promise<boolean>): AuthGuard
     /** The verifier behind the plugin, for tokens that do not come with a request. */
@@ -74,90 +108,280 @@ declare module 'fastify' {
   }
 }
 
+/** What one registration of the plugin decided: the verifier and the answers of its scope. */
+interface Scope {
+  readonly verifier: Verifier
+  readonly respond: boolean
+  readonly required: boolean
+  /** Built once per scope: the hot `authenticate` guard needs no lookup. */
+  readonly authenticated: Guard
+}
+
+// The scope of a registration is kept on the Fastify instance it was registered on. Child
+// contexts are made with Object.create(parent), so a route's `request.server` finds the scope of
+// the nearest registration above it through the prototype chain, and nothing when none exists.
+const SCOPE = Symbol('trustgate.scope')
+// The requirement of a guard, read by the OpenAPI support.
+const REQUIREMENT = Symbol('trustgate.requirement')
+// Marks a route whose error handler trustgate has wrapped, so that nested scopes wrap it once.
+const WRAPPED = Symbol('trustgate.wrapped')
+
+type Scoped = FastifyInstance & { [SCOPE]?: Scope }
+type Tagged = AuthGuard & { [REQUIREMENT]: Requirement }
+
+function scopeOf(request: FastifyRequest): Scope | undefined {
+  return (request.server as Scoped)[SCOPE]
+}
+
+function optionError(field: string, problem: string): TypeError {
+  return new TypeError(`trustgate: ${field} ${problem}`)
+}
+
+/** An error for the framework: a 500 unless it says otherwise. Never a thrown non-Error. */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error('trustgate: a guard failed with a non-Error')
+}
+
+/** Answers with our body rather than Fastify's default `{ statusCode, code, error, message }`. */
+function answer(reply: FastifyReply, error: AuthError): void {
+  reply.code(error.statusCode).headers(error.headers).send(error.toJSON())
+}
+
+/**
+ * Ends a refused request: our answer with `respond`, the framework's error path otherwise. Never
+ * throws: an error that only looks like an AuthError (and so cannot be answered) becomes a 500
+ * through `done`, rather than an unhandled rejection and a request that never gets an answer.
+ */
+function refuse(scope: Scope, reply: FastifyReply, done: (error?: Error) => void, error: unknown) {
+  if (scope.respond && isAuthError(error)) {
+    try {
+      answer(reply, error)
+      return
+    } catch (unexpected) {
+      if (reply.sent) return
+      done(asError(unexpected))
+      return
+    }
+  }
+  done(asError(error))
+}
+
+function notRegistered(name: string): Error {
+  // A guard on a route outside every registration must fail closed: a 500 that says why,
+  // never a route left open (the plugin registered in a sibling context, say).
+  return Object.assign(
+    new Error(
+      `trustgate: ${name} guards a route where @trustgate/fastify is not registered; register ` +
+        'jwtAuth in this route’s context or one of its parents',
+    ),
+    { statusCode: 500 },
+  )
+}
+
+const RESOLVED: Promise<void> = Promise.resolve()
+// A request that `skip` picked: no principal, and `required` does not apply.
+const SKIPPED = Symbol('skipped')
+
+function makeGuard(requirement: Requirement, name: string): AuthGuard {
+  // A bad scope list is a start-up error, not a request-time one.
+  if (requirement.kind === 'scopes') checkScopeList(requirement.scopes, name)
+  // One check per scope, built on first use with that scope's errors (its realm).
+  const checks = new WeakMap<Scope, Guard>()
+  function checkOf(scope: Scope): Guard {
+    if (requirement.kind === 'authenticated') return scope.authenticated
+    let check = checks.get(scope)
+    if (check === undefined) {
+      check = createGuard(requirement, scope.verifier.errors)
+      checks.set(scope, check)
+    }
+    return check
+  }
+  function trustgateGuard(request: FastifyRequest, reply: FastifyReply): Promise<void>
+  function trustgateGuard(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: (error?: Error) => void,
+  ): void
+  function trustgateGuard(
+    request: FastifyRequest,
+    _reply: FastifyReply,
+    done?: (error?: Error) => void,
+  ): Promise<void> | undefined {
+    let result: void | Promise<void>
+    try {
+      const scope = scopeOf(request)
+      if (scope === undefined) throw notRegistered(name)
+      result = checkOf(scope)(request.principal)
+    } catch (error) {
+      if (done === undefined) return Promise.reject(asError(error))
+      done(asError(error))
+      return undefined
+    }
+    if (done === undefined) return result instanceof Promise ? result : RESOLVED
+    if (result instanceof Promise) {
+      result.then(
+        () => {
+          done()
+        },
+        (error: unknown) => {
+          done(asError(error))
+        },
+      )
+    } else {
+      done()
+    }
+    return undefined
+  }
+  return Object.assign(trustgateGuard, { [REQUIREMENT]: requirement }) satisfies Tagged
+}
+
+/**
+ * A guard that requires a principal: 401 `missing_token` without one. Usable on any route; on a
+ * route where the plugin is not registered, it answers 500 rather than let the request through.
+ */
+export const authenticate: AuthGuard = makeGuard({ kind: 'authenticated' }, 'authenticate')
+
+/** A guard that requires every one of `scopes`: 403 `insufficient_scope` otherwise. */
+export function requireScopes(...scopes: string[]): AuthGuard {
+  checkScopeArguments(scopes, 'requireScopes')
+  return makeGuard({ kind: 'scopes', scopes, mode: 'all' }, 'requireScopes')
+}
+
+/** A guard that requires at least one of `scopes`: 403 `insufficient_scope` otherwise. */
+export function requireAnyScope(...scopes: string[]): AuthGuard {
+  checkScopeArguments(scopes, 'requireAnyScope')
+  return makeGuard({ kind: 'scopes', scopes, mode: 'any' }, 'requireAnyScope')
+}
+
+/**
+ * A guard from a rule over the principal, such as a tenant or role claim; a principal the rule
+ * refuses gets 403 `insufficient_scope` with reason `forbidden`. A rule that throws is a 500.
+ */
+export function requirePrincipal(
+  test: (principal: Principal) => boolean | Promise<boolean>,
+): AuthGuard {
+  if (typeof test !== 'function') throw optionError('requirePrincipal()', 'needs a function')
+  return makeGuard({ kind: 'predicate', test }, 'requirePrincipal')
+}
+
+/**
+ * Lets a guard hand its AuthError on (as `@fastify/auth` needs) and still answer with our body:
+ * the route's error handler answers AuthErrors of a `respond` scope, and hands every other error
+ * to the handler the route would have had, without passing it through Fastify twice.
+ */
+function wrapErrorHandler(route: RouteOptions & { [WRAPPED]?: true }): void {
+  // A route's own error handler is the app's decision: it sees the AuthError as it is.
+  if (route.errorHandler !== undefined || route[WRAPPED] === true) return
+  route[WRAPPED] = true
+  route.errorHandler = function trustgateErrorHandler(
+    error: FastifyError,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
+    if (scopeOf(request)?.respond === true && isAuthError(error)) {
+      answer(reply, error)
+      return undefined
+    }
+    // Its result (a promise, or a payload) goes back to Fastify as if it had been called directly.
+    const next = request.server.errorHandler as (...args: unknown[]) => unknown
+    return next(error, request, reply)
+  }
+}
+
 const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, options) => {
-  const { getToken, respond = true, getClientCertificate, ...verifierOptions } = options
+  const {
+    getToken,
+    respond = true,
+    required = false,
+    skip,
+    getClientCertificate,
+    ...verifierOptions
+  } = options
   if (getToken !== undefined && typeof getToken !== 'function') {
-    throw new TypeError('getToken must be a function')
+    throw optionError('getToken', 'must be a function')
   }
   if (getClientCertificate !== undefined && typeof getClientCertificate !== 'function') {
-    throw new TypeError('getClientCertificate must be a function')
+    throw optionError('getClientCertificate', 'must be a function')
   }
-  if (typeof respond !== 'boolean') throw new TypeError('respond must be a boolean')
+  if (typeof respond !== 'boolean') throw optionError('respond', 'must be a boolean')
+  if (typeof required !== 'boolean') throw optionError('required', 'must be a boolean')
+  if (skip !== undefined && typeof skip !== 'function') {
+    throw optionError('skip', 'must be a function')
+  }
+  const instance = fastify as Scoped
+  if (Object.hasOwn(instance, SCOPE)) {
+    throw new Error(
+      'trustgate: @trustgate/fastify is registered twice in the same context. To give some ' +
+        'routes other options, register the second one inside their own context: ' +
+        'app.register(async (child) => { await child.register(jwtAuth, options); child.get(...) })',
+    )
+  }
   // `logger: undefined` (e.g. from a config file) still means the app's logger, not pino's default.
   const verifier = createVerifier({
     ...verifierOptions,
     logger: verifierOptions.logger ?? fastify.log,
   })
-
-  // Answers with our body rather than Fastify's default `{ statusCode, code, error, message }`.
-  function fail(reply: FastifyReply, error: AuthError): FastifyReply {
-    return reply.code(error.statusCode).headers(error.headers).send(error.toJSON())
+  const scope: Scope = {
+    verifier,
+    respond,
+    required,
+    authenticated: createGuard({ kind: 'authenticated' }, verifier.errors),
   }
+  instance[SCOPE] = scope
 
-  // An AuthError becomes our response, or, with `respond: false`, goes to the app's error handler;
-  // any other error goes to the error handler as it is (a 500).
-  function failure(reply: FastifyReply, done: (error?: Error) => void): (error: unknown) => void {
-    return (error) => {
-      if (respond && isAuthError(error)) fail(reply, error)
-      else done(error instanceof Error ? error : new Error('trustgate failed'))
-    }
-  }
-
-  function guard(check: Guard): AuthGuard {
-    return function trustgateGuard(request, reply, done) {
-      let result: void | Promise<void>
-      try {
-        result = check(request.principal)
-      } catch (error) {
-        failure(reply, done)(error)
-        return
-      }
-      if (result instanceof Promise) {
-        result.then(
-          () => {
-            done()
-          },
-          failure(reply, done),
-        )
-      } else {
-        done()
-      }
-    }
-  }
-
-  fastify.decorateRequest('principal', null)
+  // Decorators once per context chain: a nested registration's routes find their own scope
+  // through `request.server`, so the parent's (identical) guards serve them too.
+  if (!fastify.hasRequestDecorator('principal')) fastify.decorateRequest('principal', null)
   fastify.decorate('trustgate', verifier)
-  fastify.decorate('authenticate', guard(createGuard({ kind: 'authenticated' }, verifier.errors)))
-  fastify.decorate('requireScopes', (...scopes: string[]) =>
-    guard(createGuard({ kind: 'scopes', scopes, mode: 'all' }, verifier.errors)),
-  )
-  fastify.decorate('requireAnyScope', (...scopes: string[]) =>
-    guard(createGuard({ kind: 'scopes', scopes, mode: 'any' }, verifier.errors)),
-  )
-  fastify.decorate(
-    'requirePrincipal',
-    (test: (principal: Principal) => boolean | Promise<boolean>) =>
-      guard(createGuard({ kind: 'predicate', test }, verifier.errors)),
-  )
+  if (!fastify.hasDecorator('authenticate')) {
+    // Fastify calls the guard with `done`, which takes the overload that returns no promise.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    fastify.decorate('authenticate', authenticate)
+    fastify.decorate('requireScopes', requireScopes)
+    fastify.decorate('requireAnyScope', requireAnyScope)
+    fastify.decorate('requirePrincipal', requirePrincipal)
+  }
+
+  fastify.addHook('onRoute', function trustgateRoute(route) {
+    wrapErrorHandler(route)
+  })
+
+  function optedOut(request: FastifyRequest): boolean {
+    return request.routeOptions.config.trustgate?.required === false
+  }
 
   // Callback style, and synchronous when the answer is known at once (no token, or a token in
   // the verified-token cache): the common request costs no promise. `onRequest` runs before the
   // body is parsed, so a refused request is not read.
   fastify.addHook('onRequest', function trustgateAuthenticate(request, reply, done) {
+    // Under a nested registration, only the nearest one verifies: its audience, its issuers.
+    if (scopeOf(request) !== scope) {
+      done()
+      return
+    }
     // `done` is called outside the try, so that nothing after it can make it run twice.
-    let outcome: Principal | null | undefined | Promise<Principal | null>
+    let outcome: Principal | null | undefined | Promise<Principal | null> | typeof SKIPPED
     try {
-      const context = new LogContext(request, getClientCertificate)
-      if (getToken === undefined) {
+      if (skip?.(request) === true) {
+        outcome = SKIPPED
+      } else if (getToken === undefined) {
+        const context = new LogContext(request, getClientCertificate)
         const values = authorizationValues(request.raw.rawHeaders)
         outcome = verifier.authenticateCached(values, context)
         if (outcome === undefined) outcome = verifier.authenticate(values, context)
       } else {
         const token = getToken(request)
-        outcome = token === null || token === undefined ? null : verifier.verify(token, context)
+        outcome =
+          token === null || token === undefined
+            ? null
+            : verifier.verify(token, new LogContext(request, getClientCertificate))
       }
+      if (outcome === null && required && !optedOut(request)) {
+        throw verifier.errors.missingToken()
+      }
+      if (outcome === SKIPPED) outcome = null
     } catch (error) {
-      failure(reply, done)(error)
+      refuse(scope, reply, done, error)
       return
     }
     if (!(outcome instanceof Promise)) {
@@ -167,10 +391,16 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
     }
     outcome.then(
       (principal) => {
+        if (principal === null && required && !optedOut(request)) {
+          refuse(scope, reply, done, verifier.errors.missingToken())
+          return
+        }
         request.principal = principal
         done()
       },
-      failure(reply, done),
+      (error: unknown) => {
+        refuse(scope, reply, done, error)
+      },
     )
   })
 }
@@ -202,15 +432,15 @@ class LogContext {
 
 /**
  * `app.register(jwtAuth, options)`: JWT bearer authentication for the app, or, registered inside
- * an encapsulated context, for that sub-tree of routes.
+ * an encapsulated context, for that sub-tree of routes. A registration in a child context with
+ * other options (another audience, say) takes over that sub-tree from the one above it.
  */
 export const jwtAuth = fp(plugin, { name: '@trustgate/fastify', fastify: '5.x' })
 
 export default jwtAuth
 
-export { forwardedCertificate } from '@trustgate/core'
+export { AuthError, forwardedCertificate, isAuthError } from '@trustgate/core'
 export type {
-  AuthError,
   AuthErrorCode,
   AuthErrorReason,
   IssuerConfig,

@@ -1,8 +1,13 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { pino } from 'pino'
 import { describe, expectTypeOf, it } from 'vitest'
+import fastifyAuth from '@fastify/auth'
 import {
+  authenticate,
   jwtAuth,
+  requireAnyScope,
+  requirePrincipal,
+  requireScopes,
   type AuthGuard,
   type FastifyJwtAuthOptions,
   type Principal,
@@ -45,9 +50,29 @@ describe('the guards', () => {
     expectTypeOf(app.requireScopes('a', 'b')).toEqualTypeOf<AuthGuard>()
     expectTypeOf(app.requireAnyScope('a')).toEqualTypeOf<AuthGuard>()
     expectTypeOf(app.requirePrincipal((p) => p.claims.tenant === 'acme')).toEqualTypeOf<AuthGuard>()
-    expectTypeOf<AuthGuard>().parameters.toEqualTypeOf<
-      [FastifyRequest, FastifyReply, (error?: Error) => void]
+    expectTypeOf<AuthGuard>().toExtend<
+      (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void
     >()
+  })
+
+  it('are imports too, awaitable the @fastify/jwt way and fit for @fastify/auth', async () => {
+    const app = Fastify()
+    await app.register(fastifyAuth)
+    app.get('/me', { preHandler: authenticate }, async (request, reply) => {
+      expectTypeOf(authenticate(request, reply)).toEqualTypeOf<Promise<void>>()
+      await requireScopes('a')(request, reply)
+      await app.authenticate(request, reply)
+      return request.principal?.key
+    })
+    app.get('/or', { preHandler: app.auth([authenticate, requireAnyScope('a')]) }, () => 'ok')
+    app.get(
+      '/and',
+      { preHandler: app.auth([requirePrincipal(() => true), authenticate], { relation: 'and' }) },
+      () => 'ok',
+    )
+    app.get('/public', { config: { trustgate: { required: false } } }, () => 'ok')
+    // @ts-expect-error required is a boolean
+    app.get('/bad', { config: { trustgate: { required: 'no' } } }, () => 'ok')
   })
 
   it('fit routes of an app with a pino loggerInstance, route generics and guard arrays', () => {
