@@ -7,6 +7,11 @@ import type { ClientCertificate } from './mtls.js'
 
 /** The part of a pino logger trustgate uses; any pino logger (or `app.log`) fits. */
 export interface Logger {
+  /**
+   * Every rejection's `code` and `reason`, sampled (see rejections.ts). Optional, so that a
+   * logger written for an earlier version still fits: without it, rejections are not logged.
+   */
+  debug?(obj: object, msg?: string): void
   info(obj: object, msg?: string): void
   warn(obj: object, msg?: string): void
   error(obj: object, msg?: string): void

@@ -17,6 +17,7 @@ import {
   sanitize,
   type RequestContext,
 } from './log.js'
+import { createRejectionLog, indexIssuers, issuerHint } from './rejections.js'
 import { createPrincipal, type Principal } from './principal.js'
 import { decodeToken, type JsonObject } from './token.js'
 
@@ -102,6 +103,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const { issuers, logger, maxTokenLength, mtls } = config
   const errors = createErrorFactory(config.realm)
   const sampler = new LogSampler()
+  const logRejection = createRejectionLog(logger, Date.now)
+  const spellings = indexIssuers(issuers.keys())
   const cache =
     config.tokenCacheMax > 0
       ? new LRUCache<string, CacheEntry>({
@@ -128,6 +131,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
         reqId: context?.reqId,
         remoteAddress: context?.remoteAddress,
         suppressed,
+        // Only on a line that is written: a near miss of a configured issuer, said as such.
+        hint: issuerHint(sanitize(iss, MAX_LOGGED_ISS), spellings),
       },
       'trustgate rejected a token from an untrusted issuer',
     )
@@ -170,7 +175,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return principal
   }
 
+  // Every rejection of a token leaves a sampled debug line with its code and reason. The try
+  // costs nothing on the way through; `return await` keeps the catch on this frame.
   async function verify(token: string, context?: RequestContext): Promise<Principal> {
+    try {
+      return await verifyToken(token, context)
+    } catch (error) {
+      logRejection(error, context)
+      throw error
+    }
+  }
+
+  async function verifyToken(token: string, context?: RequestContext): Promise<Principal> {
     // The length cap comes before any work, the cache lookup included.
     if (typeof token !== 'string' || token.length > maxTokenLength) {
       throw errors.invalidToken('malformed')
@@ -257,17 +273,23 @@ export function createVerifier(options: VerifierOptions): Verifier {
         token = parseBearer(authorization, errors)
       } catch (error) {
         // parseBearer throws AuthError (invalid_request) and nothing else.
+        logRejection(error, context)
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         return Promise.reject(error)
       }
       return token === null ? NO_PRINCIPAL : verify(token, context)
     },
     authenticateCached(authorization, context) {
-      const token = parseBearer(authorization, errors)
-      if (token === null) return null
-      // No promise, no signature: a hit answers here; anything else goes through verify().
-      const cached = token.length > maxTokenLength ? undefined : fromCache(token, Date.now())
-      return cached === undefined ? undefined : constrain(cached, context)
+      try {
+        const token = parseBearer(authorization, errors)
+        if (token === null) return null
+        // No promise, no signature: a hit answers here; anything else goes through verify().
+        const cached = token.length > maxTokenLength ? undefined : fromCache(token, Date.now())
+        return cached === undefined ? undefined : constrain(cached, context)
+      } catch (error) {
+        logRejection(error, context)
+        throw error
+      }
     },
     errors,
   } satisfies Verifier)
