@@ -5,6 +5,7 @@
 import { normalizeTyp, type IssuerPolicy } from './config.js'
 import type { InvalidTokenReason } from './errors.js'
 import { isObject, type JsonObject } from './token.js'
+import { fail } from './options.js'
 
 type ClaimRules = Pick<
   IssuerPolicy,
@@ -51,14 +52,19 @@ export function checkClaims(
     if (iat === undefined) return 'missing_iat'
     if (now - iat - tolerance > rules.maxTokenAge) return 'token_too_old'
   }
-  // RFC 7519 s4.1.3: a string or an array of strings; one of them must be ours.
+  // RFC 7519 s4.1.3: a string or an array of strings; one of them must be ours. With
+  // `audience: null` the issuer's tokens carry no `aud` (Cognito access tokens, Clerk): none is
+  // required, and other claims (clientIds, claims) bind the token, as config.ts insists.
+  const { audiences } = rules
   if (typeof aud === 'string') {
-    if (!rules.audiences.has(aud)) return 'audience_mismatch'
+    if (audiences !== null && !audiences.has(aud)) return 'audience_mismatch'
   } else if (Array.isArray(aud)) {
     if (!aud.every((value) => typeof value === 'string')) return 'invalid_claim'
-    if (!aud.some((value: string) => rules.audiences.has(value))) return 'audience_mismatch'
+    if (audiences !== null && !aud.some((value: string) => audiences.has(value))) {
+      return 'audience_mismatch'
+    }
   } else if (aud === undefined) {
-    return 'audience_mismatch'
+    if (audiences !== null) return 'audience_mismatch'
   } else {
     return 'invalid_claim'
   }
@@ -74,6 +80,103 @@ export function checkClaims(
       const value = cnf[member]
       if (value !== undefined && (typeof value !== 'string' || value === '')) return 'invalid_claim'
     }
+  }
+  return undefined
+}
+
+/** A value a claim is compared with: JSON's scalars. */
+export type ClaimValue = string | number | boolean
+
+/**
+ * An issuer-level rule over one claim (API.md "claims"): a value the claim must equal (or, for an
+ * array claim, contain), an array of values (any one of them), or a function of the claim's value
+ * and the whole verified payload that returns `true` to accept. A function that throws refuses.
+ */
+export type ClaimRule =
+  | ClaimValue
+  | readonly ClaimValue[]
+  | ((value: unknown, payload: Readonly<Record<string, unknown>>) => boolean)
+
+/** A validated claim rule: the claim's name and its test. */
+export type CompiledClaimRule = readonly [
+  claim: string,
+  test: (value: unknown, payload: JsonObject) => boolean,
+]
+
+function isClaimValue(value: unknown): value is ClaimValue {
+  return (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  )
+}
+
+// The claim equals one of the accepted values, or is an array that contains one of them.
+function holdsOneOf(accepted: readonly ClaimValue[]): (value: unknown) => boolean {
+  return (value) =>
+    Array.isArray(value)
+      ? value.some((item) => accepted.includes(item as ClaimValue))
+      : accepted.includes(value as ClaimValue)
+}
+
+/** Validates the `claims` option of an issuer. Throws a TypeError naming the bad rule. */
+export function compileClaimRules(value: unknown, field: string): readonly CompiledClaimRule[] {
+  if (value === undefined) return []
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(field, 'must be an object of claim rules')
+  }
+  const rules: CompiledClaimRule[] = []
+  for (const [claim, rule] of Object.entries(value)) {
+    const at = `${field}.${claim}`
+    if (typeof rule === 'function') {
+      const test = rule as (value: unknown, payload: JsonObject) => unknown
+      rules.push([
+        claim,
+        (claimValue, payload) => {
+          try {
+            return test(claimValue, payload) === true
+          } catch {
+            // A rule that cannot decide refuses: failing open would accept what it meant to stop.
+            return false
+          }
+        },
+      ])
+    } else if (isClaimValue(rule)) {
+      rules.push([claim, holdsOneOf([rule])])
+    } else if (Array.isArray(rule) && rule.length > 0 && rule.every(isClaimValue)) {
+      rules.push([claim, holdsOneOf(Object.freeze([...(rule as ClaimValue[])]))])
+    } else {
+      fail(at, 'must be a string, number or boolean, a non-empty array of them, or a function')
+    }
+  }
+  return Object.freeze(rules)
+}
+
+/** The issuer-level rules of step 7 that bind a token to this API beyond `aud`. */
+export interface BindingRules {
+  readonly clientIds: ReadonlySet<string> | undefined
+  readonly claimRules: readonly CompiledClaimRule[]
+}
+
+/**
+ * Checks `clientIds`, the tenant of a `{tenantid}` issuer and the `claims` rules, in that order.
+ * `tenant` is the `{tenantid}` part of `iss` when the issuer is a template.
+ */
+export function checkBinding(
+  payload: JsonObject,
+  rules: BindingRules,
+  tenant: string | undefined,
+): InvalidTokenReason | undefined {
+  if (rules.clientIds !== undefined) {
+    // RFC 9068 s2.2: `client_id` names the client; OIDC and many providers use `azp` for it.
+    const client = payload.client_id ?? payload.azp
+    if (typeof client !== 'string' || !rules.clientIds.has(client)) return 'client_mismatch'
+  }
+  // The tenant in `iss` picked the trust decision; `tid` says whose token it is. They must agree,
+  // or a token of one tenant, replayed under another tenant's issuer spelling, would pass.
+  if (tenant !== undefined && payload.tid !== tenant) return 'tenant_mismatch'
+  for (const [claim, test] of rules.claimRules) {
+    if (!test(payload[claim], payload)) return 'claim_mismatch'
   }
   return undefined
 }

@@ -15,7 +15,7 @@ import {
   type Algorithm,
   type VerificationKey,
 } from './algorithms.js'
-import { discoverJwksUri } from './discovery.js'
+import { discoverJwksUri, discoveryUrl } from './discovery.js'
 import { DEFAULT_REALM, isQuotable } from './errors.js'
 import { checkUrl } from './fetch.js'
 import {
@@ -26,6 +26,18 @@ import {
   type JwksTiming,
   type KeySource,
 } from './jwks.js'
+import { compileClaimRules, type ClaimRule, type CompiledClaimRule } from './claims.js'
+import {
+  IssuerMatcher,
+  issuerSpellings,
+  resolverLimits,
+  scopeClaimList,
+  stringSet,
+  tenantRule,
+  TENANT_PLACEHOLDER,
+  type IssuerResolver,
+  type ResolveIssuerOptions,
+} from './issuers.js'
 import { createDefaultLogger, type Logger } from './log.js'
 import { resolveMtls, type MtlsOptions, type MtlsPolicy } from './mtls.js'
 import { checkOptionNames, fail } from './options.js'
@@ -40,16 +52,39 @@ import { isObject } from './token.js'
 
 /**
  * One trusted issuer. Exactly one of `jwksUri`, `discovery`, `keys`, `publicKey`, `secret` is set.
+ * The provider presets (`auth0()`, `entraId()`, ...) return one of these.
  */
 export interface IssuerConfig {
-  /** The exact `iss` value trusted: compared by case-sensitive string equality. */
-  issuer: string
-  /** The token's `aud` must contain one of these. */
-  audience: string | readonly string[]
+  /**
+   * The exact `iss` value trusted, compared by case-sensitive string equality; or several exact
+   * spellings of one issuer that share its key source (the first is canonical: `principal.issuer`
+   * and `principal.key` use it). A spelling with `{tenantid}` is a template: see `tenants`.
+   */
+  issuer: string | readonly string[]
+  /**
+   * The token's `aud` must contain one of these. `null`: the issuer's tokens carry no `aud`
+   * (Cognito access tokens, Clerk), so none is checked; `clientIds` or `claims` must then bind them.
+   */
+  audience: string | readonly string[] | null
+  /** The token's `client_id` (RFC 9068), else its `azp`, must be one of these. */
+  clientIds?: readonly string[]
+  /** Rules over claims, checked for every token of this issuer (reason `claim_mismatch`). */
+  claims?: Readonly<Record<string, ClaimRule>>
+  /** The claims read into `principal.scopes`. Default `['scope', 'scp']`. */
+  scopeClaims?: readonly string[]
+  /**
+   * With a `{tenantid}` issuer: the tenants trusted, as a list or a function asked for every
+   * token. A tenant is `[A-Za-z0-9._-]{1,64}`, and the token's `tid` must equal it.
+   */
+  tenants?: readonly string[] | ((tenant: string) => boolean)
   /** The issuer's JWKS endpoint (https:, or http: on a loopback host). */
   jwksUri?: string | URL
-  /** Find `jwks_uri` in `<issuer>/.well-known/openid-configuration`. */
+  /** Find `jwks_uri` in the issuer's OpenID metadata; its `issuer` must equal ours exactly. */
   discovery?: boolean
+  /** Where the metadata is, when not `<issuer>/.well-known/openid-configuration`. */
+  discoveryUrl?: string | URL
+  /** With a `{tenantid}` issuer and `discovery`: the tenant whose metadata names the template. */
+  discoveryTenant?: string
   /** A static JWK Set: no network. */
   keys?: { keys: readonly object[] }
   /**
@@ -111,6 +146,13 @@ export interface VerifierOptions {
   tokenCache?: TokenCacheOptions | false
   /** Certificate-bound tokens (RFC 8705). Bound tokens are checked with or without this. */
   mtls?: MtlsOptions
+  /**
+   * Asked for an `iss` that no configured issuer matches (tenants that sign up at run time).
+   * Its answers are validated like `issuers`, cached, shared and rate-limited: see issuers.ts.
+   */
+  resolveIssuer?: IssuerResolver
+  /** Limits of `resolveIssuer`. */
+  resolveIssuerOptions?: ResolveIssuerOptions
 }
 
 export const CLOCK_TOLERANCE_S = 5
@@ -122,8 +164,17 @@ export const TOKEN_CACHE_MAX = 10_000
 
 /** One issuer's validated rules. */
 export interface IssuerPolicy {
+  /** The canonical spelling (a template for a `{tenantid}` issuer). */
   readonly issuer: string
-  readonly audiences: ReadonlySet<string>
+  /** Every spelling, canonical first. */
+  readonly spellings: readonly string[]
+  /** True when the spellings hold `{tenantid}`. */
+  readonly template: boolean
+  readonly tenants: ((tenant: string) => boolean) | undefined
+  readonly audiences: ReadonlySet<string> | null
+  readonly clientIds: ReadonlySet<string> | undefined
+  readonly claimRules: readonly CompiledClaimRule[]
+  readonly scopeClaims: readonly string[]
   readonly algorithms: ReadonlySet<Algorithm>
   readonly keys: KeySource
   readonly requireExp: boolean
@@ -134,7 +185,10 @@ export interface IssuerPolicy {
 
 /** The validated options. */
 export interface Config {
+  /** The configured issuers, by canonical spelling. */
   readonly issuers: ReadonlyMap<string, IssuerPolicy>
+  /** Matches an `iss` to its issuer: spellings, templates, then `resolveIssuer`. */
+  readonly matcher: IssuerMatcher
   readonly logger: Logger
   readonly maxTokenLength: number
   readonly realm: string
@@ -159,14 +213,22 @@ export const VERIFIER_OPTION_NAMES = optionNames<VerifierOptions>({
   realm: true,
   tokenCache: true,
   mtls: true,
+  resolveIssuer: true,
+  resolveIssuerOptions: true,
 })
 
 /** The names {@link IssuerConfig} accepts. */
 export const ISSUER_OPTION_NAMES = optionNames<IssuerConfig>({
   issuer: true,
   audience: true,
+  clientIds: true,
+  claims: true,
+  scopeClaims: true,
+  tenants: true,
   jwksUri: true,
   discovery: true,
+  discoveryUrl: true,
+  discoveryTenant: true,
   keys: true,
   publicKey: true,
   secret: true,
@@ -214,7 +276,8 @@ export function normalizeTyp(typ: string): string {
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower
 }
 
-function audiences(value: unknown, field: string): Set<string> {
+function audiences(value: unknown, field: string): Set<string> | null {
+  if (value === null) return null
   const list: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : []
   if (list.length === 0) fail(field, 'is required: a string or a non-empty array of strings')
   for (const [i, aud] of list.entries()) {
@@ -273,10 +336,11 @@ const KEY_SOURCES = ['jwksUri', 'discovery', 'keys', 'publicKey', 'secret'] as c
 function keySource(
   config: IssuerConfig,
   field: string,
+  spellings: { issuer: string; template: boolean },
   timing: JwksTiming,
   logger: Logger,
 ): { source: KeySource; hmac: boolean; publicKey?: VerificationKey } {
-  const { issuer } = config
+  const { issuer, template } = spellings
   const present = KEY_SOURCES.filter((name) => config[name] !== undefined && config[name] !== false)
   if (present.length === 0) {
     // `secret: process.env.HS_SECRET` with the variable unset: say that, not "no key source".
@@ -298,12 +362,37 @@ function keySource(
     if (typeof url === 'string') fail(`${field}.jwksUri`, url)
     return { source: new RemoteKeySource(issuer, url, timing, logger), hmac: false }
   }
+  if (config.discoveryUrl !== undefined && config.discovery === undefined) {
+    fail(`${field}.discoveryUrl`, 'needs discovery: true')
+  }
+  const { discoveryTenant } = config
+  if (discoveryTenant !== undefined && !(template && config.discovery !== undefined)) {
+    fail(`${field}.discoveryTenant`, 'needs discovery: true and an issuer with {tenantid}')
+  }
   if (config.discovery !== undefined) {
     if ((config.discovery as unknown) !== true)
       fail(`${field}.discovery`, 'must be true or left out')
-    const url = checkUrl(issuer)
-    if (typeof url === 'string') fail(`${field}.issuer`, `${url} to be used with discovery`)
-    const discover = (): Promise<URL> => discoverJwksUri(issuer, timing.timeoutDuration)
+    let metadata: URL
+    if (config.discoveryUrl !== undefined) {
+      const url = checkUrl(
+        config.discoveryUrl instanceof URL ? config.discoveryUrl.href : config.discoveryUrl,
+      )
+      if (typeof url === 'string') fail(`${field}.discoveryUrl`, url)
+      metadata = url
+    } else {
+      // A template's metadata is read at one tenant's address (Entra ID: `common`), and names the
+      // template itself as its issuer.
+      if (template && discoveryTenant === undefined) {
+        fail(`${field}.discoveryTenant`, 'is required with discovery and a {tenantid} issuer')
+      }
+      const where = template
+        ? issuer.replace(TENANT_PLACEHOLDER, discoveryTenant as string)
+        : issuer
+      const url = checkUrl(where)
+      if (typeof url === 'string') fail(`${field}.issuer`, `${url} to be used with discovery`)
+      metadata = discoveryUrl(where)
+    }
+    const discover = (): Promise<URL> => discoverJwksUri(issuer, timing.timeoutDuration, metadata)
     return { source: new RemoteKeySource(issuer, discover, timing, logger), hmac: false }
   }
   if (config.keys !== undefined) {
@@ -374,42 +463,101 @@ export function resolveConfig(options: VerifierOptions): Config {
   if (!Array.isArray(options.issuers) || options.issuers.length === 0) {
     fail('issuers', 'is required: at least one trusted issuer')
   }
+  const shared: IssuerShared = { timing, logger, clockTolerance }
   const issuers = new Map<string, IssuerPolicy>()
+  const spellings = new Set<string>()
   const list: readonly IssuerConfig[] = options.issuers
   for (const [i, config] of list.entries()) {
     const field = `issuers[${String(i)}]`
-    if (!isObject(config)) fail(field, 'must be an object')
-    checkOptionNames(config, ISSUER_OPTION_NAMES, field)
-    const { issuer } = config
-    if (typeof issuer !== 'string' || issuer === '')
-      fail(`${field}.issuer`, 'is required: a non-empty string')
-    if (issuers.has(issuer)) fail(`${field}.issuer`, 'is configured twice')
-    const audience = audiences(config.audience, `${field}.audience`)
-    const { source, hmac, publicKey } = keySource(config, field, timing, logger)
-    if (config.requireExp !== undefined && typeof config.requireExp !== 'boolean') {
-      fail(`${field}.requireExp`, 'must be a boolean')
+    const policy = resolveIssuerPolicy(config, field, shared)
+    for (const spelling of policy.spellings) {
+      if (spellings.has(spelling)) fail(`${field}.issuer`, 'is configured twice')
+      spellings.add(spelling)
     }
-    const maxTokenAge =
-      config.maxTokenAge === undefined
-        ? undefined
-        : seconds(config.maxTokenAge, `${field}.maxTokenAge`, 0)
-    if (config.typ !== undefined && (typeof config.typ !== 'string' || config.typ === '')) {
-      fail(`${field}.typ`, 'must be a non-empty string')
-    }
-    issuers.set(
-      issuer,
-      Object.freeze({
-        issuer,
-        audiences: audience,
-        algorithms: algorithms(config.algorithms, `${field}.algorithms`, hmac, publicKey),
-        keys: source,
-        requireExp: config.requireExp ?? true,
-        maxTokenAge,
-        typ: config.typ === undefined ? undefined : normalizeTyp(config.typ),
-        clockTolerance: seconds(config.clockTolerance, `${field}.clockTolerance`, clockTolerance),
-      }),
+    issuers.set(policy.issuer, policy)
+  }
+  const { resolveIssuer } = options
+  if (resolveIssuer !== undefined && typeof resolveIssuer !== 'function') {
+    fail('resolveIssuer', 'must be a function')
+  }
+  const limits = resolverLimits(options.resolveIssuerOptions, 'resolveIssuerOptions')
+  const matcher = new IssuerMatcher([...issuers.values()], {
+    resolve: resolveIssuer,
+    limits,
+    validate: (config) => resolveIssuerPolicy(config, 'resolveIssuer()', shared),
+    logger,
+  })
+  const mtls = resolveMtls(options.mtls)
+  return Object.freeze({ issuers, matcher, logger, maxTokenLength, realm, tokenCacheMax, mtls })
+}
+
+/** What every issuer of one verifier shares. */
+export interface IssuerShared {
+  readonly timing: JwksTiming
+  readonly logger: Logger
+  readonly clockTolerance: number
+}
+
+/**
+ * Validates one {@link IssuerConfig} into its policy: at start-up for `issuers[i]`, and for each
+ * answer of `resolveIssuer`, so both are held to the same rules. Throws a TypeError naming the field.
+ */
+export function resolveIssuerPolicy(
+  config: IssuerConfig,
+  field: string,
+  shared: IssuerShared,
+): IssuerPolicy {
+  if (!isObject(config)) fail(field, 'must be an object')
+  checkOptionNames(config, ISSUER_OPTION_NAMES, field)
+  const { spellings, template } = issuerSpellings(config.issuer, `${field}.issuer`)
+  const issuer = spellings[0] as string
+  const audience = audiences(config.audience, `${field}.audience`)
+  const clientIds = stringSet(config.clientIds, `${field}.clientIds`)
+  const claimRules = compileClaimRules(config.claims, `${field}.claims`)
+  if (audience === null && clientIds === undefined && claimRules.length === 0) {
+    // Without `aud`, nothing but the issuer would say the token is meant for this API: any token
+    // of the issuer, for any app, would pass.
+    fail(
+      `${field}.audience`,
+      'is null, so clientIds or claims must say which tokens are meant for this API',
     )
   }
-  const mtls = resolveMtls(options.mtls)
-  return Object.freeze({ issuers, logger, maxTokenLength, realm, tokenCacheMax, mtls })
+  const tenants = tenantRule(config.tenants, `${field}.tenants`, template)
+  const { source, hmac, publicKey } = keySource(
+    config,
+    field,
+    { issuer, template },
+    shared.timing,
+    shared.logger,
+  )
+  if (config.requireExp !== undefined && typeof config.requireExp !== 'boolean') {
+    fail(`${field}.requireExp`, 'must be a boolean')
+  }
+  const maxTokenAge =
+    config.maxTokenAge === undefined
+      ? undefined
+      : seconds(config.maxTokenAge, `${field}.maxTokenAge`, 0)
+  if (config.typ !== undefined && (typeof config.typ !== 'string' || config.typ === '')) {
+    fail(`${field}.typ`, 'must be a non-empty string')
+  }
+  return Object.freeze({
+    issuer,
+    spellings,
+    template,
+    tenants,
+    audiences: audience,
+    clientIds,
+    claimRules,
+    scopeClaims: scopeClaimList(config.scopeClaims, `${field}.scopeClaims`),
+    algorithms: algorithms(config.algorithms, `${field}.algorithms`, hmac, publicKey),
+    keys: source,
+    requireExp: config.requireExp ?? true,
+    maxTokenAge,
+    typ: config.typ === undefined ? undefined : normalizeTyp(config.typ),
+    clockTolerance: seconds(
+      config.clockTolerance,
+      `${field}.clockTolerance`,
+      shared.clockTolerance,
+    ),
+  })
 }

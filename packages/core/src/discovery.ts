@@ -11,9 +11,16 @@ export function discoveryUrl(issuer: string): URL {
   return new URL(`${base}/.well-known/openid-configuration`)
 }
 
-/** Fetches the issuer's metadata and returns its checked `jwks_uri`. Throws {@link FetchError}. */
-export async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<URL> {
-  const metadata = await fetchJson(discoveryUrl(issuer), timeoutMs)
+/**
+ * Fetches the issuer's metadata (from `metadataUrl`, by default {@link discoveryUrl}) and returns its
+ * checked `jwks_uri`. Throws {@link FetchError}.
+ */
+export async function discoverJwksUri(
+  issuer: string,
+  timeoutMs: number,
+  metadataUrl: URL = discoveryUrl(issuer),
+): Promise<URL> {
+  const metadata = await fetchJson(metadataUrl, timeoutMs)
   if (!isObject(metadata)) throw new FetchError('discovery document is not a JSON object')
   if (metadata.issuer !== issuer) {
     throw new FetchError('discovery document names another issuer')

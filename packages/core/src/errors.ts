@@ -38,6 +38,9 @@ export type AuthErrorReason =
   | 'certificate_required'
   | 'certificate_mismatch'
   | 'certificate_binding_required'
+  | 'client_mismatch'
+  | 'claim_mismatch'
+  | 'tenant_mismatch'
   // insufficient_scope
   | 'insufficient_scope'
   | 'forbidden'
@@ -82,6 +85,9 @@ const DESCRIPTIONS: Readonly<Record<AuthErrorReason, string>> = {
   certificate_required: 'The token is bound to a client certificate and none was presented',
   certificate_mismatch: 'The token is bound to another client certificate',
   certificate_binding_required: 'The token is not bound to a client certificate',
+  client_mismatch: 'The token was issued to a client that is not accepted',
+  claim_mismatch: 'A token claim does not have an accepted value',
+  tenant_mismatch: 'The token tenant does not match its issuer',
   insufficient_scope: 'The token does not carry the required scope',
   forbidden: 'The principal is not allowed to access this resource',
   jwks_unavailable: 'The issuer keys cannot be retrieved right now',

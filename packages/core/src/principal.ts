@@ -13,20 +13,27 @@ export type Confirmation =
   | { readonly jkt: string; readonly 'x5t#S256'?: string }
   | { readonly 'x5t#S256': string; readonly jkt?: string }
 
-/** The verified caller attached to a request. */
-export interface Principal {
+/**
+ * The verified caller attached to a request. `Claims` describes the payload the app expects, e.g.
+ * `Principal<{ roles: string[] }>`; trustgate does not check that shape (a guard or the issuer's
+ * `claims` rules do), so narrow to it with a type guard that looks.
+ */
+export interface Principal<Claims extends object = Record<string, unknown>> {
   /** Identifies the pair <iss, sub>: different pairs never give the same key. Key your records on it. */
   readonly key: string
-  /** `iss` */
+  /** `iss`, in the issuer's canonical spelling (the first of its configured spellings). */
   readonly issuer: string
   /** `sub`: unique only within its issuer. */
   readonly subject: string
   /** `aud`, always as an array. */
   readonly audience: readonly string[]
-  /** From `scope` (space-separated) and `scp` (array, or space-separated as Entra ID sends it). */
+  /**
+   * From the issuer's `scopeClaims` (default `scope` and `scp`): a string is space-separated,
+   * an array is a list.
+   */
   readonly scopes: readonly string[]
   /** The verified payload, deeply frozen. */
-  readonly claims: Readonly<JsonObject>
+  readonly claims: Readonly<Claims>
   /** From `exp`. */
   readonly expiresAt: Date | undefined
   /** The token's verified `cnf`, or `undefined` for a bearer token bound to nothing. */
@@ -75,19 +82,30 @@ function confirmationOf(cnf: unknown): Confirmation | undefined {
   return typeof x5t === 'string' ? Object.freeze({ 'x5t#S256': x5t }) : undefined
 }
 
-/** Builds the frozen principal from a verified payload whose `iss`, `sub` and `aud` are checked. */
-export function createPrincipal(payload: JsonObject): Principal {
-  const issuer = payload.iss as string
+const DEFAULT_SCOPE_CLAIMS: readonly string[] = ['scope', 'scp']
+
+/**
+ * Builds the frozen principal from a verified payload whose `iss`, `sub` and `aud` are checked.
+ * `issuer` is the canonical spelling of `iss` (by default `iss` itself); `scopeClaims` name the
+ * claims read into `scopes`.
+ */
+export function createPrincipal(
+  payload: JsonObject,
+  issuer: string = payload.iss as string,
+  scopeClaims: readonly string[] = DEFAULT_SCOPE_CLAIMS,
+): Principal {
   const subject = payload.sub as string
   const { aud, exp } = payload
   const scopes = new Set<string>()
-  splitScopes(payload.scope, scopes)
-  splitScopes(payload.scp, scopes)
+  for (const claim of scopeClaims) splitScopes(payload[claim], scopes)
   return Object.freeze({
     key: principalKey(issuer, subject),
     issuer,
     subject,
-    audience: Object.freeze(typeof aud === 'string' ? [aud] : [...(aud as string[])]),
+    // `aud` is absent only for an issuer configured with `audience: null`.
+    audience: Object.freeze(
+      typeof aud === 'string' ? [aud] : Array.isArray(aud) ? [...(aud as string[])] : [],
+    ),
     scopes: Object.freeze([...scopes]),
     claims: deepFreeze(payload),
     expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,

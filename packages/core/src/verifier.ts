@@ -5,9 +5,10 @@
 import { LRUCache } from 'lru-cache'
 import { isAlgorithm, keyFits, verifySignature, type VerificationKey } from './algorithms.js'
 import { parseBearer } from './bearer.js'
-import { checkClaims, checkTyp } from './claims.js'
+import { checkBinding, checkClaims, checkTyp } from './claims.js'
 import { resolveConfig, type Config, type IssuerPolicy, type VerifierOptions } from './config.js'
 import { createErrorFactory, type ErrorFactory } from './errors.js'
+import type { IssuerMatch } from './issuers.js'
 import { KeysUnavailableError } from './jwks.js'
 import { checkCertificateBinding } from './mtls.js'
 import {
@@ -51,6 +52,7 @@ export interface Verifier {
 interface CacheEntry {
   readonly principal: Principal
   readonly policy: IssuerPolicy
+  readonly match: IssuerMatch
   readonly kid: string | undefined
   readonly key: VerificationKey
   readonly exp: number | undefined
@@ -100,7 +102,7 @@ const NO_PRINCIPAL: Promise<null> = Promise.resolve(null)
 /** Creates a verifier. Throws a TypeError naming the field for any bad option. */
 export function createVerifier(options: VerifierOptions): Verifier {
   const config: Config = resolveConfig(options)
-  const { issuers, logger, maxTokenLength, mtls } = config
+  const { matcher, logger, maxTokenLength, mtls } = config
   const errors = createErrorFactory(config.realm)
   const sampler = new LogSampler()
   const logRejection = createRejectionLog(logger, Date.now)
@@ -156,6 +158,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       (entry.iat === undefined || entry.iat <= now + tolerance) &&
       (policy.maxTokenAge === undefined ||
         (entry.iat !== undefined && now - entry.iat - tolerance <= policy.maxTokenAge)) &&
+      // A resolved issuer's answer expires, and a tenant can be removed from `tenants`.
+      matcher.holds(entry.match, nowMs) &&
       // The key that verified it must still be in the issuer's current set (rotation, removal).
       Array.isArray(keys) &&
       keys.includes(entry.key)
@@ -200,14 +204,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (decoded === undefined) throw errors.invalidToken('malformed')
     const { header, payload } = decoded
 
-    // STEP 3: the issuer allowlist, by exact string equality. Nothing else, and no network
-    // request, happens for an issuer that is not listed.
+    // STEP 3: the issuer allowlist, by exact string equality with one of an issuer's spellings,
+    // or a `{tenantid}` template and an allowed tenant, or an answer of `resolveIssuer`
+    // (issuers.ts). Nothing else, and no network request, happens for an issuer not listed.
     const { iss } = payload
-    const policy = typeof iss === 'string' ? issuers.get(iss) : undefined
-    if (policy === undefined) {
+    const found = matcher.match(iss, nowMs)
+    const match = found instanceof Promise ? await found : found
+    if (match === undefined) {
       logUntrusted(header, iss, nowMs, context)
       throw errors.invalidToken('untrusted_issuer')
     }
+    const { policy } = match
 
     // STEP 4: the key, from this issuer's own source, by `kid`. `jku`, `jwk`, `x5u` and `x5c` are
     // never read: a token must not choose the key that verifies it (RFC 8725 s3.10).
@@ -245,13 +252,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // STEP 7: claims, `typ` and `crit`. We implement no header extension, so any `crit` is not
     // understood and must be rejected (RFC 7515 s4.1.11).
     if (header.crit !== undefined) throw errors.invalidToken('unsupported_crit')
-    const problem = checkTyp(header, policy) ?? checkClaims(payload, policy, nowMs / 1000)
+    // Then the issuer's own binding rules: clientIds, the tenant of a template, `claims`.
+    const problem =
+      checkTyp(header, policy) ??
+      checkClaims(payload, policy, nowMs / 1000) ??
+      checkBinding(payload, policy, match.tenant)
     if (problem !== undefined) throw errors.invalidToken(problem)
 
-    const principal = createPrincipal(payload)
+    const principal = createPrincipal(payload, match.issuer, policy.scopeClaims)
     cache?.set(token, {
       principal,
       policy,
+      match,
       kid,
       key,
       // Numbers, or absent: checkClaims has refused any other value.
