@@ -144,7 +144,7 @@ export function compileClaimRules(value: unknown, field: string): readonly Compi
     } else if (isClaimValue(rule)) {
       rules.push([claim, holdsOneOf([rule])])
     } else if (Array.isArray(rule) && rule.length > 0 && rule.every(isClaimValue)) {
-      rules.push([claim, holdsOneOf(Object.freeze([...(rule as ClaimValue[])]))])
+      rules.push([claim, holdsOneOf(Object.freeze([...rule]))])
     } else {
       fail(at, 'must be a string, number or boolean, a non-empty array of them, or a function')
     }

@@ -37,6 +37,36 @@ export {
   type Requirement,
 } from './guards.js'
 export { principalKey, type Confirmation, type Principal } from './principal.js'
+export { type ClaimRule, type ClaimValue } from './claims.js'
+export {
+  DEFAULT_SCOPE_CLAIMS,
+  RESOLVE_ISSUER_CALLS_PER_SECOND,
+  RESOLVE_ISSUER_MAX,
+  RESOLVE_ISSUER_MAX_AGE_MS,
+  RESOLVE_ISSUER_MAX_PENDING,
+  RESOLVE_ISSUER_NULL_MAX_AGE_MS,
+  TENANT_PLACEHOLDER,
+  type IssuerResolver,
+  type ResolveIssuerOptions,
+} from './issuers.js'
+export {
+  auth0,
+  clerk,
+  cognito,
+  entraId,
+  firebase,
+  google,
+  keycloak,
+  okta,
+  type Auth0Options,
+  type ClerkOptions,
+  type CognitoOptions,
+  type EntraIdOptions,
+  type FirebaseOptions,
+  type GoogleOptions,
+  type KeycloakOptions,
+  type OktaOptions,
+} from './providers.js'
 export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algorithms.js'
 export { type Logger, type RequestContext } from './log.js'
 export {
