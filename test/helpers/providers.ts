@@ -131,10 +131,11 @@ function entraKey(issuer: string): TestKey {
         use: 'sig',
         kid: x5t,
         x5t,
-        n: publicJwk.n,
-        e: publicJwk.e,
+        n: publicJwk.n as string,
+        e: publicJwk.e as string,
         x5c: [certificate.raw.toString('base64')],
-        issuer,
+        // Not a JWK member of RFC 7517: Entra ID's own addition, which must not get in the way.
+        ...({ issuer } as object),
       },
     }
   } finally {

@@ -94,6 +94,10 @@ export function parseJwks(document: unknown, previous?: KeySet): ParsedKeySet {
     if (typeof key === 'string') skipped.set(key, (skipped.get(key) ?? 0) + 1)
     else keys.push(key)
   }
+  // A key published for encryption (`use: enc`, as Keycloak publishes its realm key beside the
+  // signing key) is meant to be skipped: it is not a fault of the set, and counting it would warn
+  // on every refresh.
+  skipped.delete('not_for_signatures')
   return { set: new KeySet(keys), skipped }
 }
 

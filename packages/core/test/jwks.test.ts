@@ -462,8 +462,8 @@ describe('unusable keys in a JWK Set', () => {
         level: 40,
         issuer: iss,
         skipped: {
+          // The `use: enc` key is skipped too, but silently: encryption keys belong in a JWKS.
           symmetric_key: 1,
-          not_for_signatures: 1,
           weak_rsa_key: 1,
           unsupported_curve: 1,
           not_an_object: 1,
