@@ -94,10 +94,6 @@ export function parseJwks(document: unknown, previous?: KeySet): ParsedKeySet {
     if (typeof key === 'string') skipped.set(key, (skipped.get(key) ?? 0) + 1)
     else keys.push(key)
   }
-  // A key published for encryption (`use: enc`, as Keycloak publishes its realm key beside the
-  // signing key) is meant to be skipped: it is not a fault of the set, and counting it would warn
-  // on every refresh.
-  skipped.delete('not_for_signatures')
   return { set: new KeySet(keys), skipped }
 }
 
@@ -249,9 +245,12 @@ export class RemoteKeySource implements KeySource {
       )
       return
     }
-    if (parsed.skipped.size > 0) {
+    // A key published for encryption (`use: enc`, as Keycloak publishes its realm key beside the
+    // signing key) is meant to be skipped: no fault of the set, and no warning on every refresh.
+    const faults = [...parsed.skipped].filter(([why]) => why !== 'not_for_signatures')
+    if (faults.length > 0) {
       this.#logger.warn(
-        { event: 'jwks_keys_skipped', issuer, skipped: Object.fromEntries(parsed.skipped) },
+        { event: 'jwks_keys_skipped', issuer, skipped: Object.fromEntries(faults) },
         'trustgate skipped keys it cannot verify with',
       )
     }
