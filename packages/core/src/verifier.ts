@@ -106,7 +106,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const errors = createErrorFactory(config.realm)
   const sampler = new LogSampler()
   const logRejection = createRejectionLog(logger, Date.now)
-  const spellings = indexIssuers(issuers.keys())
+  const spellings = indexIssuers([...config.issuers.values()].flatMap((policy) => policy.spellings))
   const cache =
     config.tokenCacheMax > 0
       ? new LRUCache<string, CacheEntry>({
