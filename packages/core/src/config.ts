@@ -48,6 +48,7 @@ import {
   PublicKeySource,
   type PublicKeyInput,
 } from './public-key.js'
+import type { RevocationOptions } from './revocation.js'
 import { isObject } from './token.js'
 
 /**
@@ -153,6 +154,8 @@ export interface VerifierOptions {
   resolveIssuer?: IssuerResolver
   /** Limits of `resolveIssuer`. */
   resolveIssuerOptions?: ResolveIssuerOptions
+  /** Token revocation shared by every instance (revocation.ts). Default off. */
+  revocation?: RevocationOptions
 }
 
 export const CLOCK_TOLERANCE_S = 5
@@ -215,6 +218,7 @@ export const VERIFIER_OPTION_NAMES = optionNames<VerifierOptions>({
   mtls: true,
   resolveIssuer: true,
   resolveIssuerOptions: true,
+  revocation: true,
 })
 
 /** The names {@link IssuerConfig} accepts. */

@@ -5,9 +5,14 @@
  */
 import { fail } from './options.js'
 
-/** The `error` codes of RFC 6750 s3.1, plus `missing_token` and `jwks_unavailable`. */
+/** The `error` codes of RFC 6750 s3.1, plus `missing_token`, `jwks_unavailable` and `store_unavailable`. */
 export type AuthErrorCode =
-  'missing_token' | 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'jwks_unavailable'
+  | 'missing_token'
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'jwks_unavailable'
+  | 'store_unavailable'
 
 /** Why a request failed, finer than `code`. Stable: tests and callers may switch on it. */
 export type AuthErrorReason =
@@ -41,11 +46,15 @@ export type AuthErrorReason =
   | 'client_mismatch'
   | 'claim_mismatch'
   | 'tenant_mismatch'
+  | 'revoked'
   // insufficient_scope
   | 'insufficient_scope'
   | 'forbidden'
   // jwks_unavailable
   | 'jwks_unavailable'
+  // store_unavailable: shared state (revocation rules, replay claims) cannot be read
+  | 'revocation_unavailable'
+  | 'replay_unavailable'
 
 const STATUS: Readonly<Record<AuthErrorCode, number>> = {
   missing_token: 401,
@@ -53,6 +62,7 @@ const STATUS: Readonly<Record<AuthErrorCode, number>> = {
   invalid_token: 401,
   insufficient_scope: 403,
   jwks_unavailable: 503,
+  store_unavailable: 503,
 }
 
 /**
@@ -88,9 +98,12 @@ const DESCRIPTIONS: Readonly<Record<AuthErrorReason, string>> = {
   client_mismatch: 'The token was issued to a client that is not accepted',
   claim_mismatch: 'A token claim does not have an accepted value',
   tenant_mismatch: 'The token tenant does not match its issuer',
+  revoked: 'The token has been revoked',
   insufficient_scope: 'The token does not carry the required scope',
   forbidden: 'The principal is not allowed to access this resource',
   jwks_unavailable: 'The issuer keys cannot be retrieved right now',
+  revocation_unavailable: 'Token revocation cannot be checked right now',
+  replay_unavailable: 'Proof replay cannot be checked right now',
 }
 
 /** The JSON body trustgate answers with. */
@@ -147,6 +160,7 @@ export interface ErrorFactory {
     reason?: 'insufficient_scope' | 'forbidden',
   ): AuthError
   jwksUnavailable(): AuthError
+  storeUnavailable(reason: 'revocation_unavailable' | 'replay_unavailable'): AuthError
 }
 
 /** The reasons of `invalid_request`. */
@@ -158,7 +172,13 @@ export type InvalidRequestReason =
 /** The reasons of `invalid_token`. */
 export type InvalidTokenReason = Exclude<
   AuthErrorReason,
-  'missing_token' | InvalidRequestReason | 'insufficient_scope' | 'forbidden' | 'jwks_unavailable'
+  | 'missing_token'
+  | InvalidRequestReason
+  | 'insufficient_scope'
+  | 'forbidden'
+  | 'jwks_unavailable'
+  | 'revocation_unavailable'
+  | 'replay_unavailable'
 >
 
 // RFC 6750 s3: realm is a quoted-string; we admit printable ASCII without `"` and `\`.
@@ -193,6 +213,8 @@ export function createErrorFactory(realm: string = DEFAULT_REALM): ErrorFactory 
       make('insufficient_scope', reason, scopes.length > 0 ? `, scope="${scopes.join(' ')}"` : ''),
     // Not an RFC 6750 code, but a client still needs a Bearer challenge it can parse.
     jwksUnavailable: () => make('jwks_unavailable', 'jwks_unavailable'),
+    // A shared store (revocation, replay) cannot answer and the verifier fails closed.
+    storeUnavailable: (reason) => make('store_unavailable', reason),
   }
 }
 

@@ -105,3 +105,24 @@ export {
   type ForwardedRequest,
   type ForwardedRequestMessage,
 } from './forwarded-certificate.js'
+export {
+  createMemoryRevocationStore,
+  MAX_RULE_FIELD_LENGTH,
+  MAX_TOKEN_LIFETIME_S,
+  parseRevocation,
+  REVOCATION_MAX_RULES,
+  REVOCATION_MAX_STALENESS_MS,
+  REVOCATION_SYNC_INTERVAL_MS,
+  serializeRevocation,
+  type IssuerRevocationRule,
+  type MemoryRevocationStoreOptions,
+  type PrincipalRevocationRule,
+  type RevocationListener,
+  type RevocationOptions,
+  type RevocationRecord,
+  type RevocationRule,
+  type RevocationStore,
+  type TokenRevocationRule,
+  type UnavailablePolicy,
+} from './revocation.js'
+export { isStoreUnavailable, StoreUnavailableError } from './store.js'

@@ -20,6 +20,7 @@ import {
 } from './log.js'
 import { createRejectionLog, indexIssuers, issuerHint } from './rejections.js'
 import { createPrincipal, type Principal } from './principal.js'
+import { createRevocation, type RevocationRule } from './revocation.js'
 import { decodeToken, type JsonObject } from './token.js'
 
 /** Verifies bearer tokens against the configured issuers. Create one per app and keep it. */
@@ -45,6 +46,12 @@ export interface Verifier {
     authorization: string | readonly string[] | undefined,
     context?: RequestContext,
   ): Principal | null | undefined
+  /**
+   * Revokes one token, every token of a principal issued before a time, or every token of an
+   * issuer issued before a time: at once on this verifier, and on every verifier that shares its
+   * `revocation.store` within the store's propagation delay. Needs the `revocation` option.
+   */
+  revoke(rule: RevocationRule): Promise<void>
   /** Builds the errors of this verifier's realm, for guards. */
   readonly errors: ErrorFactory
 }
@@ -115,6 +122,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
           sizeCalculation: (entry, token) => estimateEntryBytes(token, entry.principal),
         })
       : undefined
+  const revocation =
+    options.revocation === undefined
+      ? undefined
+      : createRevocation(
+          options.revocation,
+          errors,
+          logger,
+          Math.max(...[...issuers.values()].map((policy) => policy.clockTolerance)),
+        )
 
   function logUntrusted(
     header: JsonObject,
@@ -179,6 +195,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return principal
   }
 
+  function admit(principal: Principal, nowMs: number): Principal | Promise<Principal> {
+    // STEP 9: revocation, against the local mirror of the shared rules (revocation.ts).
+    return revocation === undefined ? principal : revocation.admit(principal, nowMs)
+  }
+
   // Every rejection of a token leaves a sampled debug line with its code and reason. The try
   // costs nothing on the way through; `return await` keeps the catch on this frame.
   async function verify(token: string, context?: RequestContext): Promise<Principal> {
@@ -197,7 +218,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     const nowMs = Date.now()
     const cached = fromCache(token, nowMs)
-    if (cached !== undefined) return constrain(cached, context)
+    // STEP 8 and STEP 9 (below) run on a cache hit too.
+    if (cached !== undefined) return admit(constrain(cached, context), nowMs)
 
     // STEP 2: decode header and payload without trusting them; length first, before any work.
     const decoded = decodeToken(token, maxTokenLength)
@@ -271,7 +293,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       nbf: payload.nbf as number | undefined,
       iat: payload.iat as number | undefined,
     })
-    return constrain(principal, context)
+    return admit(constrain(principal, context), nowMs)
   }
 
   return Object.freeze({
@@ -296,12 +318,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
         const token = parseBearer(authorization, errors)
         if (token === null) return null
         // No promise, no signature: a hit answers here; anything else goes through verify().
-        const cached = token.length > maxTokenLength ? undefined : fromCache(token, Date.now())
-        return cached === undefined ? undefined : constrain(cached, context)
+        const nowMs = Date.now()
+        const cached = token.length > maxTokenLength ? undefined : fromCache(token, nowMs)
+        if (cached === undefined) return undefined
+        const principal = constrain(cached, context)
+        // STEP 9: revocation; `undefined` when the mirror must be synced first.
+        return revocation === undefined ? principal : revocation.admitCached(principal, nowMs)
       } catch (error) {
         logRejection(error, context)
         throw error
       }
+    },
+    revoke(rule) {
+      if (revocation === undefined) {
+        return Promise.reject(
+          new TypeError('trustgate: revoke() needs the revocation option of the verifier'),
+        )
+      }
+      return revocation.revoke(rule)
     },
     errors,
   } satisfies Verifier)
