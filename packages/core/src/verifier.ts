@@ -129,7 +129,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           options.revocation,
           errors,
           logger,
-          Math.max(...[...issuers.values()].map((policy) => policy.clockTolerance)),
+          Math.max(...[...config.issuers.values()].map((policy) => policy.clockTolerance)),
         )
 
   function logUntrusted(
