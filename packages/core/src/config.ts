@@ -40,6 +40,11 @@ import {
 } from './issuers.js'
 import { createDefaultLogger, type Logger } from './log.js'
 import { resolveMtls, type MtlsOptions, type MtlsPolicy } from './mtls.js'
+import {
+  resolveResourceMetadata,
+  type ResourceMetadata,
+  type ResourceMetadataOptions,
+} from './resource-metadata.js'
 import { checkOptionNames, fail } from './options.js'
 import {
   algorithmsFor,
@@ -156,6 +161,11 @@ export interface VerifierOptions {
   resolveIssuerOptions?: ResolveIssuerOptions
   /** Token revocation shared by every instance (revocation.ts). Default off. */
   revocation?: RevocationOptions
+  /**
+   * Protected resource metadata (RFC 9728): the adapters serve it at its well-known URL, and
+   * every 401 challenge names that URL in `resource_metadata`.
+   */
+  resourceMetadata?: ResourceMetadataOptions
 }
 
 export const CLOCK_TOLERANCE_S = 5
@@ -197,6 +207,7 @@ export interface Config {
   readonly realm: string
   readonly tokenCacheMax: number
   readonly mtls: MtlsPolicy | undefined
+  readonly resourceMetadata: ResourceMetadata | undefined
 }
 
 // The option names each level accepts: one constant per level. A name that is not listed throws
@@ -219,6 +230,7 @@ export const VERIFIER_OPTION_NAMES = optionNames<VerifierOptions>({
   resolveIssuer: true,
   resolveIssuerOptions: true,
   revocation: true,
+  resourceMetadata: true,
 })
 
 /** The names {@link IssuerConfig} accepts. */
@@ -492,7 +504,18 @@ export function resolveConfig(options: VerifierOptions): Config {
     logger,
   })
   const mtls = resolveMtls(options.mtls)
-  return Object.freeze({ issuers, matcher, logger, maxTokenLength, realm, tokenCacheMax, mtls })
+  // DPoP: pass { dpopSigningAlgValuesSupported } here once the verifier accepts DPoP proofs.
+  const resourceMetadata = resolveResourceMetadata(options.resourceMetadata)
+  return Object.freeze({
+    issuers,
+    matcher,
+    logger,
+    maxTokenLength,
+    realm,
+    tokenCacheMax,
+    mtls,
+    resourceMetadata,
+  })
 }
 
 /** What every issuer of one verifier shares. */

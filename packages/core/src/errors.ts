@@ -196,9 +196,28 @@ export function isScopeToken(value: string): boolean {
   return SCOPE_TOKEN.test(value)
 }
 
+/** What the challenges say besides the realm. Config values, checked at start-up. */
+export interface ChallengeOptions {
+  /**
+   * The URL of the API's protected resource metadata (RFC 9728 s5.1): added to every 401
+   * challenge as `resource_metadata="…"`, so that a refused client can find the authorization
+   * server. Printable ASCII without `"` or `\`.
+   */
+  readonly resourceMetadata?: string | undefined
+}
+
 /** Creates the error factory of one realm. */
-export function createErrorFactory(realm: string = DEFAULT_REALM): ErrorFactory {
+export function createErrorFactory(
+  realm: string = DEFAULT_REALM,
+  options: ChallengeOptions = {},
+): ErrorFactory {
   if (!isQuotable(realm)) fail('realm', 'must be printable ASCII without " or \\')
+  const { resourceMetadata } = options
+  if (resourceMetadata !== undefined && !isQuotable(resourceMetadata)) {
+    fail('resourceMetadata', 'must be printable ASCII without " or \\')
+  }
+  // RFC 9728 s5.1: on 401 answers only; a 403 or 400 client already knows where tokens come from.
+  const metadata = resourceMetadata === undefined ? '' : `, resource_metadata="${resourceMetadata}"`
   const prefix = `Bearer realm="${realm}"`
   const challenge = (code: AuthErrorCode, reason: AuthErrorReason, extra = ''): string =>
     `${prefix}, error="${code}", error_description="${DESCRIPTIONS[reason]}"${extra}`
@@ -206,9 +225,9 @@ export function createErrorFactory(realm: string = DEFAULT_REALM): ErrorFactory 
     new AuthError(code, reason, challenge(code, reason, extra))
   return {
     // RFC 6750 s3.1: a request without credentials gets a challenge with no error attribute.
-    missingToken: () => new AuthError('missing_token', 'missing_token', prefix),
+    missingToken: () => new AuthError('missing_token', 'missing_token', prefix + metadata),
     invalidRequest: (reason) => make('invalid_request', reason),
-    invalidToken: (reason) => make('invalid_token', reason),
+    invalidToken: (reason) => make('invalid_token', reason, metadata),
     insufficientScope: (scopes, reason = 'insufficient_scope') =>
       make('insufficient_scope', reason, scopes.length > 0 ? `, scope="${scopes.join(' ')}"` : ''),
     // Not an RFC 6750 code, but a client still needs a Bearer challenge it can parse.

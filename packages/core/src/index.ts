@@ -23,12 +23,20 @@ export {
   type AuthErrorCode,
   type AuthErrorHeaders,
   type AuthErrorReason,
+  type ChallengeOptions,
   type ErrorFactory,
   type InvalidRequestReason,
   type InvalidTokenReason,
 } from './errors.js'
 export { checkOptionNames, configError, CONFIG_ERROR_PREFIX } from './options.js'
 export { authorizationValues, parseBearer } from './bearer.js'
+export {
+  RESOURCE_METADATA_WELL_KNOWN,
+  resolveResourceMetadata,
+  type ResourceMetadata,
+  type ResourceMetadataFeatures,
+  type ResourceMetadataOptions,
+} from './resource-metadata.js'
 export {
   createGuard,
   checkScopeArguments,

@@ -18,6 +18,7 @@ import {
   sanitize,
   type RequestContext,
 } from './log.js'
+import type { ResourceMetadata } from './resource-metadata.js'
 import { createRejectionLog, indexIssuers, issuerHint } from './rejections.js'
 import { createPrincipal, type Principal } from './principal.js'
 import { createRevocation, type RevocationRule } from './revocation.js'
@@ -54,6 +55,8 @@ export interface Verifier {
   revoke(rule: RevocationRule): Promise<void>
   /** Builds the errors of this verifier's realm, for guards. */
   readonly errors: ErrorFactory
+  /** The protected resource metadata (RFC 9728) to serve, when the options configure it. */
+  readonly resourceMetadata: ResourceMetadata | undefined
 }
 
 interface CacheEntry {
@@ -110,7 +113,9 @@ const NO_PRINCIPAL: Promise<null> = Promise.resolve(null)
 export function createVerifier(options: VerifierOptions): Verifier {
   const config: Config = resolveConfig(options)
   const { matcher, logger, maxTokenLength, mtls } = config
-  const errors = createErrorFactory(config.realm)
+  const errors = createErrorFactory(config.realm, {
+    resourceMetadata: config.resourceMetadata?.url,
+  })
   const sampler = new LogSampler()
   const logRejection = createRejectionLog(logger, Date.now)
   const spellings = indexIssuers([...config.issuers.values()].flatMap((policy) => policy.spellings))
@@ -338,5 +343,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return revocation.revoke(rule)
     },
     errors,
+    resourceMetadata: config.resourceMetadata,
   } satisfies Verifier)
 }

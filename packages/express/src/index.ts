@@ -150,6 +150,7 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
   }
   const verifier = createVerifier(verifierOptions)
   const state: State = { verifier, respond }
+  const metadata = verifier.resourceMetadata
 
   const middleware = function trustgateAuthenticate(
     req: Request,
@@ -159,6 +160,16 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
     req.principal = null
     const tagged: WithState = req
     tagged[STATE] = state
+    // RFC 9728 s3.1: the metadata document, public and unverified: a client without a token yet
+    // is the one that needs it. Only configuration goes into it.
+    if (
+      metadata !== undefined &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      req.baseUrl + req.path === metadata.path
+    ) {
+      res.json(metadata.document)
+      return
+    }
     // Synchronous when the answer is known at once (no token, or a cached token): no promise.
     // `next` is called outside the try, so that nothing downstream can make it run twice.
     let outcome: Principal | null | undefined | Promise<Principal | null> | typeof SKIPPED

@@ -342,6 +342,24 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
     fastify.decorate('requirePrincipal', requirePrincipal)
   }
 
+  // RFC 9728 s3.1: the document lives at a fixed path from the host's root.
+  const metadata = verifier.resourceMetadata
+  if (metadata !== undefined) {
+    if (fastify.prefix !== '') {
+      throw new Error(
+        `trustgate: resourceMetadata is served at ${metadata.path}, from the root, and this ` +
+          `context adds the prefix ${fastify.prefix}: register jwtAuth in an unprefixed context, ` +
+          'or serve app.trustgate.resourceMetadata.document on that path yourself',
+      )
+    }
+    // Public even with `required: true`: a client that has no token yet needs it most.
+    fastify.get(
+      metadata.path,
+      { config: { trustgate: { required: false } } },
+      async (_request, reply) => reply.type('application/json').send(metadata.document),
+    )
+  }
+
   fastify.addHook('onRoute', function trustgateRoute(route) {
     wrapErrorHandler(route)
   })
