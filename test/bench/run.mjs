@@ -52,6 +52,8 @@ const http = run('http.bench.mjs', [
   ...quick(['--rounds', '1', '--duration', '1', '--warmup', '1']),
 ])
 process.stdout.write(http)
+// The diagnostics channels: without a subscriber within noise, and the cost of one (issue 14).
+process.stdout.write(run('observe.bench.mjs', quick(['--rounds', '3', '--ms', '50'])))
 const loadAfter = loadavg()
 
 // The goals of the performance issue, each computed from this run's numbers.

@@ -45,6 +45,7 @@ import {
   type ResourceMetadata,
   type ResourceMetadataOptions,
 } from './resource-metadata.js'
+import { resolveMeterProvider, type MeterProviderLike, type MetricsOptions } from './metrics.js'
 import { checkOptionNames, fail } from './options.js'
 import {
   algorithmsFor,
@@ -166,6 +167,11 @@ export interface VerifierOptions {
    * every 401 challenge names that URL in `resource_metadata`.
    */
   resourceMetadata?: ResourceMetadataOptions
+  /**
+   * OpenTelemetry metrics: `true` for the global MeterProvider (needs `@opentelemetry/api`), or
+   * `{ meterProvider }`. Off by default; nothing is loaded then.
+   */
+  metrics?: MetricsOptions
 }
 
 export const CLOCK_TOLERANCE_S = 5
@@ -208,6 +214,7 @@ export interface Config {
   readonly tokenCacheMax: number
   readonly mtls: MtlsPolicy | undefined
   readonly resourceMetadata: ResourceMetadata | undefined
+  readonly meterProvider: MeterProviderLike | undefined
 }
 
 // The option names each level accepts: one constant per level. A name that is not listed throws
@@ -231,6 +238,7 @@ export const VERIFIER_OPTION_NAMES = optionNames<VerifierOptions>({
   resolveIssuerOptions: true,
   revocation: true,
   resourceMetadata: true,
+  metrics: true,
 })
 
 /** The names {@link IssuerConfig} accepts. */
@@ -506,6 +514,7 @@ export function resolveConfig(options: VerifierOptions): Config {
   const mtls = resolveMtls(options.mtls)
   // DPoP: pass { dpopSigningAlgValuesSupported } here once the verifier accepts DPoP proofs.
   const resourceMetadata = resolveResourceMetadata(options.resourceMetadata)
+  const meterProvider = resolveMeterProvider(options.metrics)
   return Object.freeze({
     issuers,
     matcher,
@@ -515,6 +524,7 @@ export function resolveConfig(options: VerifierOptions): Config {
     tokenCacheMax,
     mtls,
     resourceMetadata,
+    meterProvider,
   })
 }
 

@@ -134,3 +134,18 @@ export {
   type UnavailablePolicy,
 } from './revocation.js'
 export { isStoreUnavailable, StoreUnavailableError } from './store.js'
+export {
+  JWKS_CHANNEL,
+  VERIFY_CHANNEL,
+  type JwksMessage,
+  type VerifyMessage,
+  type VerifyOutcome,
+} from './observe.js'
+export {
+  METER_NAME,
+  METRIC_NAMES,
+  type MeterLike,
+  type MeterProviderLike,
+  type MetricAttributes,
+  type MetricsOptions,
+} from './metrics.js'

@@ -20,6 +20,8 @@ import {
 } from './log.js'
 import type { ResourceMetadata } from './resource-metadata.js'
 import { createRejectionLog, indexIssuers, issuerHint } from './rejections.js'
+import { createMetrics } from './metrics.js'
+import { Observer, type Trace } from './observe.js'
 import { createPrincipal, type Principal } from './principal.js'
 import { createRevocation, type RevocationRule } from './revocation.js'
 import { decodeToken, type JsonObject } from './token.js'
@@ -119,6 +121,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const sampler = new LogSampler()
   const logRejection = createRejectionLog(logger, Date.now)
   const spellings = indexIssuers([...config.issuers.values()].flatMap((policy) => policy.spellings))
+  const observer = new Observer(
+    config.meterProvider === undefined ? undefined : createMetrics(config.meterProvider, () => []),
+  )
   const cache =
     config.tokenCacheMax > 0
       ? new LRUCache<string, CacheEntry>({
@@ -162,7 +167,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   /** A cached principal, if the token was verified before and every rule still holds. */
-  function fromCache(token: string, nowMs: number): Principal | undefined {
+  function fromCache(token: string, nowMs: number, trace?: Trace): Principal | undefined {
     const entry = cache?.get(token)
     if (entry === undefined) return undefined
     const { policy } = entry
@@ -184,7 +189,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       // The key that verified it must still be in the issuer's current set (rotation, removal).
       Array.isArray(keys) &&
       keys.includes(entry.key)
-    if (stillValid) return entry.principal
+    if (stillValid) {
+      if (trace !== undefined) {
+        trace.cached = true
+        trace.issuer = policy.issuer
+      }
+      return entry.principal
+    }
     cache?.delete(token)
     return undefined
   }
@@ -205,24 +216,33 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return revocation === undefined ? principal : revocation.admit(principal, nowMs)
   }
 
-  // Every rejection of a token leaves a sampled debug line with its code and reason. The try
-  // costs nothing on the way through; `return await` keeps the catch on this frame.
+  // Every outcome leaves a trace: a sampled debug line for a rejection (rejections.ts) and, when
+  // someone listens, a diagnostics-channel message and metrics (observe.ts). Without a subscriber
+  // or metrics, no clock is read and nothing is allocated. `return await` keeps the catch here.
   async function verify(token: string, context?: RequestContext): Promise<Principal> {
+    const trace = observer.active ? observer.trace() : undefined
     try {
-      return await verifyToken(token, context)
+      const principal = await verifyToken(token, context, trace)
+      if (trace !== undefined) observer.settle(trace, false)
+      return principal
     } catch (error) {
       logRejection(error, context)
+      if (trace !== undefined) observer.settle(trace, true, error)
       throw error
     }
   }
 
-  async function verifyToken(token: string, context?: RequestContext): Promise<Principal> {
+  async function verifyToken(
+    token: string,
+    context?: RequestContext,
+    trace?: Trace,
+  ): Promise<Principal> {
     // The length cap comes before any work, the cache lookup included.
     if (typeof token !== 'string' || token.length > maxTokenLength) {
       throw errors.invalidToken('malformed')
     }
     const nowMs = Date.now()
-    const cached = fromCache(token, nowMs)
+    const cached = fromCache(token, nowMs, trace)
     // STEP 8 and STEP 9 (below) run on a cache hit too.
     if (cached !== undefined) return admit(constrain(cached, context), nowMs)
 
@@ -242,6 +262,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw errors.invalidToken('untrusted_issuer')
     }
     const { policy } = match
+    // The configured issuer, never the token's string: observers must not get attacker labels.
+    if (trace !== undefined) trace.issuer = policy.issuer
 
     // STEP 4: the key, from this issuer's own source, by `kid`. `jku`, `jwk`, `x5u` and `x5c` are
     // never read: a token must not choose the key that verifies it (RFC 8725 s3.10).
@@ -313,24 +335,32 @@ export function createVerifier(options: VerifierOptions): Verifier {
       } catch (error) {
         // parseBearer throws AuthError (invalid_request) and nothing else.
         logRejection(error, context)
+        if (observer.active) observer.settle(observer.trace(), true, error)
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         return Promise.reject(error)
       }
       return token === null ? NO_PRINCIPAL : verify(token, context)
     },
     authenticateCached(authorization, context) {
+      const trace = observer.active ? observer.trace() : undefined
       try {
         const token = parseBearer(authorization, errors)
         if (token === null) return null
-        // No promise, no signature: a hit answers here; anything else goes through verify().
+        // No promise, no signature: a hit answers here; anything else goes through verify(),
+        // which publishes a miss.
+        if (token.length > maxTokenLength) return undefined
         const nowMs = Date.now()
-        const cached = token.length > maxTokenLength ? undefined : fromCache(token, nowMs)
+        const cached = fromCache(token, nowMs, trace)
         if (cached === undefined) return undefined
-        const principal = constrain(cached, context)
+        const constrained = constrain(cached, context)
         // STEP 9: revocation; `undefined` when the mirror must be synced first.
-        return revocation === undefined ? principal : revocation.admitCached(principal, nowMs)
+        const principal =
+          revocation === undefined ? constrained : revocation.admitCached(constrained, nowMs)
+        if (trace !== undefined && principal !== undefined) observer.settle(trace, false)
+        return principal
       } catch (error) {
         logRejection(error, context)
+        if (trace !== undefined) observer.settle(trace, true, error)
         throw error
       }
     },
