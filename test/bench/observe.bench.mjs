@@ -11,7 +11,15 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { parseArgs } from 'node:util'
 import { createVerifier, VERIFY_CHANNEL } from '@trustgate/core'
-import { AUDIENCE, ISSUER, claims, createKey, median, signToken, silentLogger } from './fixtures.mjs'
+import {
+  AUDIENCE,
+  ISSUER,
+  claims,
+  createKey,
+  median,
+  signToken,
+  silentLogger,
+} from './fixtures.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -26,7 +34,12 @@ const TOKENS = 256
 const key = createKey('ES256')
 const tokens = Array.from({ length: TOKENS }, (_, i) => signToken('ES256', key, claims(i)))
 const headers = tokens.map((token) => `Bearer ${token}`)
-const issuer = { issuer: ISSUER, audience: AUDIENCE, keys: { keys: [key.jwk] }, algorithms: ['ES256'] }
+const issuer = {
+  issuer: ISSUER,
+  audience: AUDIENCE,
+  keys: { keys: [key.jwk] },
+  algorithms: ['ES256'],
+}
 const cached = createVerifier({ issuers: [issuer], logger: silentLogger })
 const uncached = createVerifier({ issuers: [issuer], logger: silentLogger, tokenCache: false })
 for (const token of tokens) await cached.verify(token)
@@ -79,9 +92,13 @@ if (sink === 0) throw new Error('the subscriber saw nothing')
 
 const rows = contenders.map(([name]) => [name, median(results.get(name))])
 const ops = Object.fromEntries(rows)
-console.log(`diagnostics channel cost (median of ${String(ROUNDS)} rounds of ${String(ROUND_MS)} ms)`)
+console.log(
+  `diagnostics channel cost (median of ${String(ROUNDS)} rounds of ${String(ROUND_MS)} ms)`,
+)
 for (const [name, value] of rows) {
-  console.log(`  ${name.padEnd(38)} ${Math.round(value).toLocaleString('en-US').padStart(12)} ops/s`)
+  console.log(
+    `  ${name.padEnd(38)} ${Math.round(value).toLocaleString('en-US').padStart(12)} ops/s`,
+  )
 }
 for (const path of ['cache hit', 'uncached ES256']) {
   const base = ops[`${path}, no subscriber`]

@@ -27,7 +27,7 @@ async function points(reader: TestReader, name: string): Promise<DataPoint<unkno
   const { resourceMetrics } = await reader.collect()
   const scope = resourceMetrics.scopeMetrics.find((s) => s.scope.name === METER_NAME)
   const metric = scope?.metrics.find((m) => m.descriptor.name === name)
-  return (metric?.dataPoints ?? [])
+  return metric?.dataPoints ?? []
 }
 
 let key: TestKey
