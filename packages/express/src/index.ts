@@ -6,6 +6,7 @@
  */
 import {
   authorizationValues,
+  checkOptionNames,
   checkScopeArguments,
   checkScopeList,
   createGuard,
@@ -18,6 +19,7 @@ import {
   type Requirement,
   type Verifier,
   type VerifierOptions,
+  VERIFIER_OPTION_NAMES,
 } from '@trustgate/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
@@ -127,8 +129,20 @@ class LogContext {
 // A request that `skip` picked: no principal, and `required` does not apply.
 const SKIPPED = Symbol('skipped')
 
+/** The option names the middleware takes besides the verifier's. */
+const ADAPTER_OPTION_NAMES: readonly (keyof ExpressJwtAuthOptions)[] = [
+  'getToken',
+  'respond',
+  'required',
+  'skip',
+  'getClientCertificate',
+]
+const OPTION_NAMES = new Set<string>([...VERIFIER_OPTION_NAMES, ...ADAPTER_OPTION_NAMES])
+
 /** `app.use(jwtAuth(options))`: verifies the bearer token of every request. */
 export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
+  // A misspelt option (`respnd: true`) must not leave its setting at the default in silence.
+  checkOptionNames(options, OPTION_NAMES)
   const {
     getToken,
     respond = false,
@@ -292,7 +306,21 @@ export function requirePrincipal(
   return guard({ kind: 'predicate', test }, 'requirePrincipal')
 }
 
-export { AuthError, forwardedCertificate, isAuthError } from '@trustgate/core'
+// Runtime values a user needs without installing @trustgate/core (pnpm's strict layout does not
+// let an app import a package it did not install): the error class and predicate, the presets.
+export {
+  AuthError,
+  auth0,
+  clerk,
+  cognito,
+  entraId,
+  firebase,
+  forwardedCertificate,
+  google,
+  isAuthError,
+  keycloak,
+  okta,
+} from '@trustgate/core'
 export type {
   AuthErrorCode,
   AuthErrorReason,

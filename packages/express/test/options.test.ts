@@ -204,4 +204,29 @@ describe('at start-up', () => {
     expect(trustgate.isAuthError(new Error('x'))).toBe(false)
     expect(typeof requireAuth).toBe('function')
   })
+
+  it('the provider presets come from the adapter as values', () => {
+    for (const preset of [
+      trustgate.auth0,
+      trustgate.okta,
+      trustgate.entraId,
+      trustgate.cognito,
+      trustgate.keycloak,
+      trustgate.google,
+      trustgate.firebase,
+      trustgate.clerk,
+    ]) {
+      expect(typeof preset).toBe('function')
+    }
+    expect(trustgate.google({ audience: 'x' })).toMatchObject({ audience: ['x'] })
+  })
+
+  it('an unknown option name throws, naming the key', () => {
+    expect(() => jwtAuth({ ...options(), respnd: true } as ExpressJwtAuthOptions)).toThrow(
+      /^trustgate: respnd is not an option \(did you mean respond\?\)/,
+    )
+    expect(() => jwtAuth({ ...options(), skp: () => true } as ExpressJwtAuthOptions)).toThrow(
+      /^trustgate: skp is not an option \(did you mean skip\?\)/,
+    )
+  })
 })

@@ -6,6 +6,7 @@
  */
 import {
   authorizationValues,
+  checkOptionNames,
   checkScopeArguments,
   checkScopeList,
   createGuard,
@@ -19,6 +20,7 @@ import {
   type Requirement,
   type Verifier,
   type VerifierOptions,
+  VERIFIER_OPTION_NAMES,
 } from '@trustgate/core'
 import type {
   FastifyError,
@@ -288,7 +290,19 @@ function wrapErrorHandler(route: RouteOptions & { [WRAPPED]?: true }): void {
   }
 }
 
+/** The option names the plugin takes besides the verifier's. */
+const ADAPTER_OPTION_NAMES: readonly (keyof FastifyJwtAuthOptions)[] = [
+  'getToken',
+  'respond',
+  'required',
+  'skip',
+  'getClientCertificate',
+]
+const OPTION_NAMES = new Set<string>([...VERIFIER_OPTION_NAMES, ...ADAPTER_OPTION_NAMES])
+
 const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, options) => {
+  // A misspelt option (`respnd: false`) must not leave its setting at the default in silence.
+  checkOptionNames(options, OPTION_NAMES)
   const {
     getToken,
     respond = true,
@@ -457,7 +471,21 @@ export const jwtAuth = fp(plugin, { name: '@trustgate/fastify', fastify: '5.x' }
 
 export default jwtAuth
 
-export { AuthError, forwardedCertificate, isAuthError } from '@trustgate/core'
+// Runtime values a user needs without installing @trustgate/core (pnpm's strict layout does not
+// let an app import a package it did not install): the error class and predicate, the presets.
+export {
+  AuthError,
+  auth0,
+  clerk,
+  cognito,
+  entraId,
+  firebase,
+  forwardedCertificate,
+  google,
+  isAuthError,
+  keycloak,
+  okta,
+} from '@trustgate/core'
 export type {
   AuthErrorCode,
   AuthErrorReason,

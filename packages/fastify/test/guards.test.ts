@@ -385,4 +385,29 @@ describe('runtime values re-exported', () => {
     expect(typeof trustgate.AuthError).toBe('function')
     expect(trustgate.isAuthError(new Error('x'))).toBe(false)
   })
+
+  it('the provider presets come from the adapter as values', () => {
+    for (const preset of [
+      trustgate.auth0,
+      trustgate.okta,
+      trustgate.entraId,
+      trustgate.cognito,
+      trustgate.keycloak,
+      trustgate.google,
+      trustgate.firebase,
+      trustgate.clerk,
+    ]) {
+      expect(typeof preset).toBe('function')
+    }
+    expect(trustgate.google({ audience: 'x' })).toMatchObject({ audience: ['x'] })
+  })
+
+  it('an unknown option name throws at registration, naming the key', async () => {
+    await expect(
+      newApp().register(jwtAuth, { ...options(), respnd: false } as FastifyJwtAuthOptions),
+    ).rejects.toThrow(/^trustgate: respnd is not an option \(did you mean respond\?\)/)
+    await expect(
+      newApp().register(jwtAuth, { ...options(), clockTolerence: 30 } as FastifyJwtAuthOptions),
+    ).rejects.toThrow('clockTolerence is not an option')
+  })
 })
