@@ -1,4 +1,9 @@
-export { createVerifier, TOKEN_CACHE_MAX_BYTES, type Verifier } from './verifier.js'
+export { createVerifier, type Verifier } from './verifier.js'
+export {
+  TOKEN_CACHE_HEAVY_ENTRY_BYTES,
+  TOKEN_CACHE_MAX_BYTES,
+  TOKEN_CACHE_MAX_ENTRY_BYTES,
+} from './token-cache.js'
 export {
   CLOCK_TOLERANCE_S,
   JWKS_CACHE_MAX_AGE_MS,

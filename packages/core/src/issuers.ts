@@ -6,10 +6,10 @@
  * resolver's answers are cached, shared and rate-limited, so that a spray of made-up issuers
  * cannot become a flood of resolver calls (compare the penalty box of jwks.ts).
  */
-import { LRUCache } from 'lru-cache'
 import type { IssuerConfig, IssuerPolicy } from './config.js'
 import { LogSampler, MAX_LOGGED_ISS, sanitize, type Logger } from './log.js'
 import { fail } from './options.js'
+import { BoundedLru } from './token-cache.js'
 
 /** The part of a template issuer that stands for the tenant. */
 export const TENANT_PLACEHOLDER = '{tenantid}'
@@ -215,7 +215,7 @@ export class IssuerMatcher {
   readonly #exact = new Map<string, IssuerMatch>()
   readonly #templates: Template[] = []
   readonly #runtime: MatcherRuntime
-  readonly #cache: LRUCache<string, Resolved>
+  readonly #cache: BoundedLru<Resolved>
   readonly #pending = new Map<string, Promise<IssuerMatch | undefined>>()
   // One validated policy per answer object, so that a config the resolver hands out for many
   // tenants shares one key source (one JWKS cache) rather than one per `iss`.
@@ -235,7 +235,14 @@ export class IssuerMatcher {
       }
     }
     this.#runtime = runtime
-    this.#cache = new LRUCache({ max: runtime.limits.max })
+    // Not lru-cache: it publishes keys and values on diagnostics channels, and these values hold
+    // issuer keys and secrets (see token-cache.ts). Bounded by count alone.
+    this.#cache = new BoundedLru({
+      max: runtime.limits.max,
+      maxBytes: Infinity,
+      maxEntryBytes: Infinity,
+      heavyEntryBytes: Infinity,
+    })
   }
 
   /**

@@ -2,7 +2,6 @@
  * `createVerifier`: the one place where API.md's order of checks is spelled out, step by step.
  * Each step fails with its own reason; none is skipped, none is reordered.
  */
-import { LRUCache } from 'lru-cache'
 import { isAlgorithm, keyFits, verifySignature, type VerificationKey } from './algorithms.js'
 import { parseBearer } from './bearer.js'
 import { checkBinding, checkClaims, checkTyp } from './claims.js'
@@ -24,6 +23,13 @@ import { createMetrics } from './metrics.js'
 import { Observer, type Trace } from './observe.js'
 import { createPrincipal, type Principal } from './principal.js'
 import { createRevocation, type RevocationRule } from './revocation.js'
+import {
+  BoundedLru,
+  estimateEntryBytes,
+  TOKEN_CACHE_HEAVY_ENTRY_BYTES,
+  TOKEN_CACHE_MAX_BYTES,
+  TOKEN_CACHE_MAX_ENTRY_BYTES,
+} from './token-cache.js'
 import { decodeToken, type JsonObject } from './token.js'
 
 /** Verifies bearer tokens against the configured issuers. Create one per app and keep it. */
@@ -72,42 +78,6 @@ interface CacheEntry {
   readonly iat: number | undefined
 }
 
-/** Bytes of one cache entry besides its token and claims: the entry, the principal, the LRU's slot. */
-const ENTRY_OVERHEAD_BYTES = 1024
-/**
- * Upper bound of the verified-token cache's estimated size: 32 MiB. An entry is estimated by
- * {@link estimateEntryBytes}: about 2 KiB for a typical token of a dozen claims, so the default
- * 10000 entries stay near 20 MiB; tokens with large claims lower the count of entries kept rather
- * than raise the memory used. test/bench/heap.bench.mjs checks the heap kept against this bound,
- * after a million tokens and for payloads of many small objects, arrays and strings.
- */
-export const TOKEN_CACHE_MAX_BYTES = 32 * 1024 * 1024
-
-/**
- * Rough heap bytes a cache entry keeps: the token string, each value of the frozen claims (V8 on
- * 64 bits, no pointer compression: a slot is 8 bytes), the principal's scope list, and a fixed
- * overhead. The length of the token alone does not bound it: `[{},{},…]` costs some 70 heap bytes
- * for every 4 characters of token. Walked once, when a token is cached, never on a hit.
- */
-function estimateEntryBytes(token: string, principal: Principal): number {
-  let bytes = ENTRY_OVERHEAD_BYTES + token.length + 8 * principal.scopes.length
-  const pending: unknown[] = [principal.claims]
-  while (pending.length > 0) {
-    const value = pending.pop()
-    if (typeof value === 'string') bytes += 24 + value.length
-    else if (typeof value === 'number') bytes += 16
-    else if (Array.isArray(value)) {
-      bytes += 32 + 8 * value.length
-      for (const item of value) pending.push(item)
-    } else if (typeof value === 'object' && value !== null) {
-      const entries = Object.entries(value)
-      bytes += 64 + 24 * entries.length
-      for (const [name, item] of entries) pending.push(name, item)
-    }
-  }
-  return bytes
-}
-
 // One settled promise shared by every request without a bearer token.
 const NO_PRINCIPAL: Promise<null> = Promise.resolve(null)
 
@@ -126,10 +96,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
   )
   const cache =
     config.tokenCacheMax > 0
-      ? new LRUCache<string, CacheEntry>({
+      ? new BoundedLru<CacheEntry>({
           max: config.tokenCacheMax,
-          maxSize: TOKEN_CACHE_MAX_BYTES,
-          sizeCalculation: (entry, token) => estimateEntryBytes(token, entry.principal),
+          maxBytes: TOKEN_CACHE_MAX_BYTES,
+          maxEntryBytes: TOKEN_CACHE_MAX_ENTRY_BYTES,
+          heavyEntryBytes: TOKEN_CACHE_HEAVY_ENTRY_BYTES,
+          sizeOf: (entry, token) => estimateEntryBytes(token, entry.principal),
         })
       : undefined
   const revocation =

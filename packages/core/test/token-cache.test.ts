@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createVerifier, TOKEN_CACHE_MAX_BYTES } from '../src/verifier.js'
+import { createVerifier } from '../src/verifier.js'
+import { TOKEN_CACHE_MAX_BYTES } from '../src/token-cache.js'
 import { verifySignature } from '../src/algorithms.js'
 import { createGuard } from '../src/guards.js'
 import type { IssuerConfig, VerifierOptions } from '../src/config.js'
@@ -220,12 +221,13 @@ describe('the verified-token cache', () => {
       issuers: [{ issuer: ISS, audience: 'api', secret }],
       logger: captureLogger().logger,
     })
-    // About 6 KB of token but some 100 KB of heap each: 1500 empty objects. Far fewer than
-    // the default 10000 such entries fit in TOKEN_CACHE_MAX_BYTES.
+    // About 3 KB of token but some 55 KB of heap each: 700 empty objects. Far fewer than the
+    // default 10000 such entries fit in TOKEN_CACHE_MAX_BYTES, and heavy entries only get a
+    // quarter of it.
     const heavy = (i: number) =>
-      signHmac(secret, claims({ jti: String(i), o: Array.from({ length: 1500 }, () => ({})) }))
+      signHmac(secret, claims({ jti: String(i), o: Array.from({ length: 700 }, () => ({})) }))
     const tokens = await Promise.all(Array.from({ length: 400 }, (_, i) => heavy(i)))
-    expect(400 * 100_000).toBeGreaterThan(TOKEN_CACHE_MAX_BYTES)
+    expect(400 * 50_000).toBeGreaterThan(TOKEN_CACHE_MAX_BYTES / 4)
     const first = await verifier.verify(tokens[0] as string)
     for (const token of tokens.slice(1)) await verifier.verify(token)
     const last = await verifier.verify(tokens[399] as string)
