@@ -19,12 +19,14 @@ import { captureLogger } from '../../../test/helpers/log.js'
 
 const SECRET = 'a secret of at least thirty-two bytes, for HS256'
 const ISS = 'https://cache.test'
+const RESOLVED = 'https://resolved.cache.test'
+const RESOLVED_SECRET = `resolved-${randomUUID()}-secret`
 
 // Hand-made HS256 tokens: thousands are needed, and Node's HMAC is quicker than jose's signer.
-function hs256(claims: Record<string, unknown>): string {
+function hs256(claims: Record<string, unknown>, secret = SECRET): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
   const input = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`
-  return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`
 }
 
 function claims(extra: Record<string, unknown>): Record<string, unknown> {
@@ -245,14 +247,20 @@ describe('no credential reaches a diagnostics channel (issue 9, item 13)', () =>
           { issuer: ISS, audience: 'api', secret: SECRET },
           { issuer: remote, audience: 'api', jwksUri: `${remote}/jwks` },
         ],
+        // Issuers added at run time are cached too, with their keys: that cache must not publish.
+        resolveIssuer: (iss) =>
+          iss === RESOLVED ? { issuer: RESOLVED, audience: 'api', secret: RESOLVED_SECRET } : null,
       })
       const marker = `claim-${randomUUID()}`
-      const secrets: string[] = [marker]
+      const secrets: string[] = [marker, RESOLVED_SECRET]
       const principals: Principal[] = []
       const tokens = Array.from({ length: 10 }, (_, i) =>
         hs256(claims({ sub: `subject-${marker}-${String(i)}`, private: marker })),
       )
       tokens.push(await sign(key, { iss: remote, sub: `subject-${marker}-es`, aud: 'api' }))
+      tokens.push(
+        hs256({ ...claims({ sub: `subject-${marker}-resolved` }), iss: RESOLVED }, RESOLVED_SECRET),
+      )
       for (let round = 0; round < 3; round++) {
         for (const token of tokens) {
           principals.push(await verifier.verify(token)) // misses, hits and evictions (max 4)
@@ -275,6 +283,8 @@ describe('no credential reaches a diagnostics channel (issue 9, item 13)', () =>
       expect(written).toContain('untrusted_issuer')
       expect(written).toContain('jwks_updated')
       expect(messages.some((m) => m.channel.startsWith('tracing:pino_asJson'))).toBe(true)
+      // No cache publishes anything at all.
+      expect(messages.filter((m) => m.channel.includes('lru-cache'))).toEqual([])
       for (const { channel, message } of messages) {
         const { strings, objects } = reachable(message)
         for (const text of strings) {
