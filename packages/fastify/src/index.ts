@@ -31,6 +31,7 @@ import type {
   RouteOptions,
 } from 'fastify'
 import fp from 'fastify-plugin'
+import { markRoute, wrapSwagger } from './openapi.js'
 
 /** Options of the Fastify plugin: the verifier's, plus how to take the token and answer errors. */
 export interface FastifyJwtAuthOptions extends VerifierOptions {
@@ -266,6 +267,18 @@ export function requirePrincipal(
   return makeGuard({ kind: 'predicate', test }, 'requirePrincipal')
 }
 
+/** The trustgate guards among a route's hooks, for OpenAPI. */
+function guardsOf(route: RouteOptions): Requirement[] {
+  const found: Requirement[] = []
+  for (const hooks of [route.onRequest, route.preParsing, route.preValidation, route.preHandler]) {
+    for (const hook of Array.isArray(hooks) ? (hooks as unknown[]) : [hooks]) {
+      const requirement = (hook as Partial<Tagged> | undefined)?.[REQUIREMENT]
+      if (requirement !== undefined) found.push(requirement)
+    }
+  }
+  return found
+}
+
 /**
  * Lets a guard hand its AuthError on (as `@fastify/auth` needs) and still answer with our body:
  * the route's error handler answers AuthErrors of a `respond` scope, and hands every other error
@@ -376,6 +389,14 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
 
   fastify.addHook('onRoute', function trustgateRoute(route) {
     wrapErrorHandler(route)
+    // With @fastify/swagger, guarded routes document their security and 401/403 by themselves.
+    if (this.hasPlugin('@fastify/swagger')) {
+      markRoute(route, guardsOf(route), ((this as Scoped)[SCOPE] ?? scope).respond)
+    }
+  })
+  fastify.addHook('onReady', function trustgateSwagger(done) {
+    if (fastify.hasPlugin('@fastify/swagger')) wrapSwagger(fastify)
+    done()
   })
 
   function optedOut(request: FastifyRequest): boolean {
