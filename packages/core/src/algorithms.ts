@@ -255,6 +255,18 @@ export function keyFits(key: VerificationKey, alg: Algorithm): boolean {
   return true
 }
 
+// The modulus size in octets of each RSA key, read once: KeyObject#asymmetricKeyDetails copies
+// an object on every read.
+const RSA_SIGNATURE_BYTES = new WeakMap<KeyObject, number>()
+function rsaSignatureBytes(keyObject: KeyObject): number {
+  let bytes = RSA_SIGNATURE_BYTES.get(keyObject)
+  if (bytes === undefined) {
+    bytes = ((keyObject.asymmetricKeyDetails?.modulusLength ?? 0) + 7) >> 3
+    RSA_SIGNATURE_BYTES.set(keyObject, bytes)
+  }
+  return bytes
+}
+
 /**
  * Checks a JWS signature with Node's own crypto, synchronously. `alg` has already been allowed
  * for the issuer and checked against the key with {@link keyFits}.
@@ -281,6 +293,10 @@ export function verifySignature(
     case 'OKP':
       return verify(null, data, key.keyObject, signature)
     case 'RSA':
+      // RFC 8017 s8.2.2 step 1 (and s8.1.2): a signature that is not exactly k octets is invalid.
+      // OpenSSL accepts one whose leading zero octets were dropped, which gives one signature
+      // a second spelling (a separate cache entry, a way around a list keyed on the token).
+      if (signature.length !== rsaSignatureBytes(key.keyObject)) return false
       return verify(
         spec.hash,
         data,
