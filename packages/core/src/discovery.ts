@@ -2,13 +2,36 @@
  * OpenID Connect Discovery 1.0 s4: the issuer's metadata names its `jwks_uri`. Its `issuer` must
  * equal the configured one exactly (s4.3), or a mix-up lets one provider stand in for another.
  */
-import { checkUrl, fetchJson, FetchError } from './fetch.js'
+import { checkUrl, fetchJson, FetchError, isLoopbackHost } from './fetch.js'
 import { isObject } from './token.js'
 
 /** The metadata URL of an issuer: `<issuer>/.well-known/openid-configuration` (s4.1). */
 export function discoveryUrl(issuer: string): URL {
   const base = issuer.endsWith('/') ? issuer.slice(0, -1) : issuer
   return new URL(`${base}/.well-known/openid-configuration`)
+}
+
+/**
+/**
+ * Checks the `jwks_uri` of an issuer's metadata. Returns an error sentence, or the URL. Beyond the
+ * rule of a configured URL (`https:`, or `http:` on a loopback host), the document is the
+ * issuer's, not ours, so it must not send the API to its own host: an `https:` issuer's document
+ * naming `http://localhost/...` was server-side request forgery toward the API's loopback services
+ * (issue 9, item 9). So the URL must be `https:` unless the issuer is itself a loopback `http:`
+ * development issuer, and may name a loopback host only if the issuer is on one.
+ */
+export function checkJwksUri(issuer: string, value: unknown): URL | string {
+  const url = checkUrl(value)
+  if (typeof url === 'string') return url
+  // An issuer that is no URL (a bare spelling such as `accounts.google.com`) is no loopback
+  // development issuer either.
+  const issuerUrl = URL.canParse(issuer) ? new URL(issuer) : undefined
+  const development = issuerUrl?.protocol === 'http:' && isLoopbackHost(issuerUrl.hostname)
+  if (url.protocol !== 'https:' && !development) return 'must use https: as the issuer does'
+  if (isLoopbackHost(url.hostname) && !(issuerUrl && isLoopbackHost(issuerUrl.hostname))) {
+    return 'must not name a loopback host: the issuer is not on one'
+  }
+  return url
 }
 
 /**
@@ -25,7 +48,7 @@ export async function discoverJwksUri(
   if (metadata.issuer !== issuer) {
     throw new FetchError('discovery document names another issuer')
   }
-  const url = checkUrl(metadata.jwks_uri)
+  const url = checkJwksUri(issuer, metadata.jwks_uri)
   if (typeof url === 'string') throw new FetchError(`discovery jwks_uri ${url}`)
   return url
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { discoverJwksUri, discoveryUrl } from '../src/discovery.js'
+import { checkJwksUri, discoverJwksUri, discoveryUrl } from '../src/discovery.js'
 import { FetchError } from '../src/fetch.js'
 import { startServer, type TestServer } from '../../../test/helpers/server.js'
 
@@ -62,5 +62,37 @@ describe('discoverJwksUri', () => {
   it('fails on metadata that is not a JSON object', async () => {
     server.route(path, { kind: 'json', body: [server.origin] })
     await expect(discoverJwksUri(server.origin, 2000)).rejects.toThrow(/not a JSON object/)
+  })
+})
+
+describe('checkJwksUri (issue 9, item 9)', () => {
+  it('refuses a jwks_uri that would send an https: issuer to the API host or over clear text', () => {
+    const issuer = 'https://login.idp.example'
+    for (const jwksUri of [
+      'http://localhost/jwks',
+      'http://127.0.0.1:8080/jwks',
+      'http://[::1]/jwks',
+      'http://keys.idp.example/jwks',
+    ]) {
+      expect(checkJwksUri(issuer, jwksUri)).toMatch(/must use https:/)
+    }
+    for (const jwksUri of ['https://localhost/jwks', 'https://127.0.0.2/jwks']) {
+      expect(checkJwksUri(issuer, jwksUri)).toMatch(/must not name a loopback host/)
+    }
+    // The honest twins: an https: URL elsewhere, on the issuer's host or another one.
+    expect(checkJwksUri(issuer, `${issuer}/keys`)).toBeInstanceOf(URL)
+    expect(checkJwksUri(issuer, 'https://keys.cdn.example/jwks')).toBeInstanceOf(URL)
+  })
+
+  it('lets a loopback http: development issuer name a loopback http: jwks_uri, and nothing else in clear', () => {
+    const issuer = 'http://127.0.0.1:4000'
+    expect(checkJwksUri(issuer, 'http://localhost:4000/jwks')).toBeInstanceOf(URL)
+    expect(checkJwksUri(issuer, 'https://keys.idp.example/jwks')).toBeInstanceOf(URL)
+    expect(checkJwksUri(issuer, 'http://keys.idp.example/jwks')).toMatch(/https/)
+    // A loopback https: issuer (a local TLS setup) may name its own host over https: only.
+    expect(checkJwksUri('https://localhost:8443', 'https://localhost:8443/jwks')).toBeInstanceOf(
+      URL,
+    )
+    expect(checkJwksUri('https://localhost:8443', 'http://localhost:8080/jwks')).toMatch(/https/)
   })
 })
