@@ -15,6 +15,7 @@ import {
   type Algorithm,
   type VerificationKey,
 } from './algorithms.js'
+import { clockOf, type Clock } from './clock.js'
 import { discoverJwksUri, discoveryUrl } from './discovery.js'
 import { DEFAULT_REALM, isQuotable } from './errors.js'
 import { checkUrl } from './fetch.js'
@@ -127,6 +128,12 @@ export interface JwksOptions {
   cooldownDuration?: number
   /** Time allowed for one JWKS or discovery fetch. Default 5000. */
   timeoutDuration?: number
+  /**
+   * After this long without a successful fetch, the cached keys stop serving and requests get
+   * `jwks_unavailable` until a fetch succeeds. At least `cacheMaxAge`; `Infinity` serves them for
+   * as long as fetches fail. Default 86400000 (24 h).
+   */
+  maxStale?: number
 }
 
 /** Options of the verified-token cache. */
@@ -179,6 +186,12 @@ export const MAX_TOKEN_LENGTH = 16384
 export const JWKS_CACHE_MAX_AGE_MS = 600_000
 export const JWKS_COOLDOWN_MS = 30_000
 export const JWKS_TIMEOUT_MS = 5_000
+/**
+ * 24 h: an issuer or network outage of up to a day costs no availability, and a key the issuer
+ * removed stays usable for at most a day to someone who can also cut the API off from the issuer
+ * (issue 9, item 10; the trade-off is written in SECURITY.md).
+ */
+export const JWKS_MAX_STALE_MS = 86_400_000
 export const TOKEN_CACHE_MAX = 10_000
 
 /** One issuer's validated rules. */
@@ -268,6 +281,7 @@ export const JWKS_OPTION_NAMES = optionNames<JwksOptions>({
   cacheMaxAge: true,
   cooldownDuration: true,
   timeoutDuration: true,
+  maxStale: true,
 })
 
 /** The names {@link TokenCacheOptions} accepts. */
@@ -363,6 +377,7 @@ function keySource(
   spellings: { issuer: string; template: boolean },
   timing: JwksTiming,
   logger: Logger,
+  clock: Clock,
 ): { source: KeySource; hmac: boolean; publicKey?: VerificationKey } {
   const { issuer, template } = spellings
   const present = KEY_SOURCES.filter((name) => config[name] !== undefined && config[name] !== false)
@@ -384,7 +399,7 @@ function keySource(
   if (config.jwksUri !== undefined) {
     const url = checkUrl(config.jwksUri instanceof URL ? config.jwksUri.href : config.jwksUri)
     if (typeof url === 'string') fail(`${field}.jwksUri`, url)
-    return { source: new RemoteKeySource(issuer, url, timing, logger), hmac: false }
+    return { source: new RemoteKeySource(issuer, url, timing, logger, clock), hmac: false }
   }
   if (config.discoveryUrl !== undefined && config.discovery === undefined) {
     fail(`${field}.discoveryUrl`, 'needs discovery: true')
@@ -417,7 +432,7 @@ function keySource(
       metadata = discoveryUrl(where)
     }
     const discover = (): Promise<URL> => discoverJwksUri(issuer, timing.timeoutDuration, metadata)
-    return { source: new RemoteKeySource(issuer, discover, timing, logger), hmac: false }
+    return { source: new RemoteKeySource(issuer, discover, timing, logger, clock), hmac: false }
   }
   if (config.keys !== undefined) {
     return { source: new StaticKeySource(staticKeys(config.keys, `${field}.keys`)), hmac: false }
@@ -455,6 +470,7 @@ function keySource(
 export function resolveConfig(options: VerifierOptions): Config {
   if (!isObject(options)) fail('options', 'must be an object')
   checkOptionNames(options, VERIFIER_OPTION_NAMES)
+  const clock = clockOf(options)
   const logger = options.logger ?? createDefaultLogger()
   for (const level of ['info', 'warn', 'error'] as const) {
     if (typeof logger[level] !== 'function') fail('logger', `must be a pino logger (no ${level}())`)
@@ -473,6 +489,17 @@ export function resolveConfig(options: VerifierOptions): Config {
       0,
     ),
     timeoutDuration: positiveInteger(jwks.timeoutDuration, 'jwks.timeoutDuration', JWKS_TIMEOUT_MS),
+    maxStale:
+      jwks.maxStale === Infinity
+        ? Infinity
+        : positiveInteger(jwks.maxStale, 'jwks.maxStale', JWKS_MAX_STALE_MS, 0),
+  }
+  if (timing.maxStale < timing.cacheMaxAge) {
+    // Keys that stop serving before their refresh is due would make every request wait.
+    fail(
+      'jwks.maxStale',
+      `must be at least jwks.cacheMaxAge (${String(timing.cacheMaxAge)} ms); it is ${String(timing.maxStale)} ms`,
+    )
   }
   const realm = options.realm ?? DEFAULT_REALM
   if (typeof realm !== 'string' || !isQuotable(realm)) {
@@ -487,7 +514,7 @@ export function resolveConfig(options: VerifierOptions): Config {
   if (!Array.isArray(options.issuers) || options.issuers.length === 0) {
     fail('issuers', 'is required: at least one trusted issuer')
   }
-  const shared: IssuerShared = { timing, logger, clockTolerance }
+  const shared: IssuerShared = { timing, logger, clockTolerance, clock }
   const issuers = new Map<string, IssuerPolicy>()
   const spellings = new Set<string>()
   const list: readonly IssuerConfig[] = options.issuers
@@ -533,6 +560,8 @@ export interface IssuerShared {
   readonly timing: JwksTiming
   readonly logger: Logger
   readonly clockTolerance: number
+  /** The verifier's clocks (clock.ts): key sources measure their intervals with it. */
+  readonly clock: Clock
 }
 
 /**
@@ -566,6 +595,7 @@ export function resolveIssuerPolicy(
     { issuer, template },
     shared.timing,
     shared.logger,
+    shared.clock,
   )
   if (config.requireExp !== undefined && typeof config.requireExp !== 'boolean') {
     fail(`${field}.requireExp`, 'must be a boolean')

@@ -5,9 +5,16 @@
  * cannot turn the API into an amplifier against the IdP (compare panva/jose:src/jwks/remote.ts and
  * the penalty box of awslabs/aws-jwt-verify:src/jwk.ts). No timer is kept between requests.
  */
-import { importJwk, jwkIdentity, type KeyRejection, type VerificationKey } from './algorithms.js'
+import {
+  importJwk,
+  jwkIdentity,
+  MAX_KID_LENGTH,
+  type KeyRejection,
+  type VerificationKey,
+} from './algorithms.js'
+import type { Clock } from './clock.js'
 import { fetchJson, FetchError } from './fetch.js'
-import type { Logger } from './log.js'
+import { MAX_LOGGED_URL, sanitize, type Logger } from './log.js'
 import { isObject } from './token.js'
 
 /**
@@ -102,13 +109,16 @@ export interface JwksTiming {
   readonly cacheMaxAge: number
   readonly cooldownDuration: number
   readonly timeoutDuration: number
+  /** After this long without a successful fetch, the cached keys stop serving. */
+  readonly maxStale: number
 }
 
 /** Where an issuer's keys come from. */
 export interface KeySource {
   /**
    * The keys a token with this `kid` may use. Resolves to an empty list when none match (after
-   * a refetch, if the cooldown allows one); rejects with {@link KeysUnavailableError} when no key set could be had.
+   * a refetch, if the cooldown allows one); rejects with {@link KeysUnavailableError} when no
+   * usable key set could be had. `now` is monotonic milliseconds (clock.ts).
    */
   find(
     kid: string | undefined,
@@ -150,30 +160,48 @@ export class SecretKeySource implements KeySource {
   }
 }
 
-/** An issuer's JWKS endpoint, fixed or found by discovery. */
+/**
+ * An issuer's JWKS endpoint, fixed or found by discovery. Every interval is measured on the
+ * monotonic clock (see clock.ts):
+ * - `cacheMaxAge` after the last successful fetch, the next use refreshes the set in the background
+ *   and the cached keys keep serving; this refresh does not wait for the cooldown (issue 9,
+ *   item 12: API.md says "after it, the next use refreshes it");
+ * - the cooldown spaces the fetches that requests could otherwise repeat at will: refetches for an
+ *   unknown `kid`, and retries after a failed fetch;
+ * - `maxStale` after the last successful fetch, the cached keys stop serving: a request waits for
+ *   a fetch (or gets `jwks_unavailable`), so a key the issuer removed cannot be kept usable by
+ *   breaking the path to the issuer (issue 9, item 10).
+ */
 export class RemoteKeySource implements KeySource {
   #set: KeySet | undefined
   #generation = 0
+  /** When the last successful fetch ended. */
   #fetchedAt = Number.NEGATIVE_INFINITY
+  /** When the last fetch started, or ended if it failed: the cooldown runs from it. */
   #lastAttempt = Number.NEGATIVE_INFINITY
+  #lastFailed = false
   #inflight: Promise<void> | undefined
+  /** The JWKS URL of the last fetch: the configured one, or the last one discovered. */
   #url: URL | undefined
   readonly #issuer: string
   readonly #discover: (() => Promise<URL>) | undefined
   readonly #timing: JwksTiming
   readonly #logger: Logger
+  readonly #clock: Clock
 
   constructor(
     issuer: string,
     location: URL | (() => Promise<URL>),
     timing: JwksTiming,
     logger: Logger,
+    clock: Clock,
   ) {
     this.#issuer = issuer
     if (location instanceof URL) this.#url = location
     else this.#discover = location
     this.#timing = timing
     this.#logger = logger
+    this.#clock = clock
   }
 
   get generation(): number {
@@ -185,31 +213,40 @@ export class RemoteKeySource implements KeySource {
     now: number,
   ): readonly VerificationKey[] | Promise<readonly VerificationKey[]> {
     const set = this.#set
-    if (set === undefined) return this.#loadCold(kid, now)
-    if (now - this.#fetchedAt >= this.#timing.cacheMaxAge && this.#mayFetch(now)) {
-      // Stale: refresh for the next callers, keep answering from the cached set meanwhile.
+    const age = now - this.#fetchedAt
+    if (set === undefined || age >= this.#timing.maxStale) return this.#wait(kid, now)
+    if (
+      age >= this.#timing.cacheMaxAge &&
+      this.#inflight === undefined &&
+      (!this.#lastFailed || this.#cooledDown(now))
+    ) {
+      // Due for a refresh: start it for the next callers, answer from the cached set meanwhile.
       void this.#refresh(now)
     }
     const keys = set.match(kid)
     if (keys.length > 0) return keys
-    if (this.#inflight !== undefined) return this.#inflight.then(() => this.#match(kid))
-    if (this.#mayFetch(now)) return this.#refresh(now).then(() => this.#match(kid))
+    // A kid no key of ours can carry is unknown for good: no refetch for it.
+    if (kid !== undefined && kid.length > MAX_KID_LENGTH) return keys
+    if (this.#inflight !== undefined || this.#cooledDown(now)) return this.#wait(kid, now)
     return keys
   }
 
-  #match(kid: string | undefined): readonly VerificationKey[] {
-    return this.#set?.match(kid) ?? []
+  #cooledDown(now: number): boolean {
+    return now - this.#lastAttempt >= this.#timing.cooldownDuration
   }
 
-  #mayFetch(now: number): boolean {
-    return this.#inflight === undefined && now - this.#lastAttempt >= this.#timing.cooldownDuration
-  }
-
-  async #loadCold(kid: string | undefined, now: number): Promise<readonly VerificationKey[]> {
+  /**
+   * Waits for the fetch in flight, or starts one if the cooldown allows it, then matches `kid`
+   * in the set, if it may still serve.
+   */
+  async #wait(kid: string | undefined, now: number): Promise<readonly VerificationKey[]> {
     if (this.#inflight !== undefined) await this.#inflight
-    else if (this.#mayFetch(now)) await this.#refresh(now)
-    if (this.#set === undefined) throw new KeysUnavailableError('no key set could be fetched')
-    return this.#set.match(kid)
+    else if (this.#cooledDown(now)) await this.#refresh(now)
+    const set = this.#set
+    if (set === undefined || this.#clock.monotonic() - this.#fetchedAt >= this.#timing.maxStale) {
+      throw new KeysUnavailableError('no usable key set could be fetched')
+    }
+    return set.match(kid)
   }
 
   /** One fetch, shared by every caller until it settles. Never rejects: failures are logged. */
@@ -226,18 +263,23 @@ export class RemoteKeySource implements KeySource {
     const issuer = this.#issuer
     let parsed: ParsedKeySet
     try {
-      this.#url ??= await (this.#discover as () => Promise<URL>)()
-      parsed = parseJwks(await fetchJson(this.#url, this.#timing.timeoutDuration), this.#set)
+      // Discovery is read again for every fetch, so that a corrected document is followed
+      // (issue 9, item 9); a failed discovery is a failed fetch.
+      if (this.#discover !== undefined) this.#url = await this.#discover()
+      const url = this.#url as URL
+      parsed = parseJwks(await fetchJson(url, this.#timing.timeoutDuration), this.#set)
       if (parsed.set.keys.length === 0) throw new FetchError('JWK Set has no usable key')
     } catch (error) {
       // The cooldown runs from the end of a failed fetch too, so that a fetch slower than the
       // cooldown (a hanging IdP) is not retried back to back.
-      this.#lastAttempt = Date.now()
+      this.#lastAttempt = this.#clock.monotonic()
+      this.#lastFailed = true
       this.#logger.error(
         {
           event: 'jwks_fetch_failed',
           issuer,
-          jwksUri: this.#url?.href,
+          // A discovered URL is the issuer's to choose: cut, like any value we did not configure.
+          jwksUri: sanitize(this.#url?.href, MAX_LOGGED_URL),
           error: error instanceof Error ? error.message : 'unknown error',
           cachedKeys: this.#set?.keys.length ?? 0,
         },
@@ -245,6 +287,8 @@ export class RemoteKeySource implements KeySource {
       )
       return
     }
+    this.#lastFailed = false
+    this.#fetchedAt = this.#clock.monotonic()
     // A key published for encryption (`use: enc`, as Keycloak publishes its realm key beside the
     // signing key) is meant to be skipped: no fault of the set, and no warning on every refresh.
     const faults = [...parsed.skipped].filter(([why]) => why !== 'not_for_signatures')
@@ -255,7 +299,6 @@ export class RemoteKeySource implements KeySource {
       )
     }
     const previous = this.#set
-    this.#fetchedAt = Date.now()
     if (previous !== undefined && previous.sameAs(parsed.set)) return
     this.#set = parsed.set
     this.#generation++

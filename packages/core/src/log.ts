@@ -41,6 +41,8 @@ export function createDefaultLogger(): Logger {
 export const MAX_LOGGED_ISS = 256
 /** Longest `kid` or `alg` written to a log line: both are attacker-chosen too. */
 export const MAX_LOGGED_PARAM = 128
+/** Longest URL written to a log line: a discovered `jwks_uri` is the issuer's to choose. */
+export const MAX_LOGGED_URL = 512
 /** The length of one sampling window; API.md caps it at 5 s. */
 export const LOG_SAMPLE_WINDOW_MS = 5000
 /** Lines written per window; the rest are counted and reported as `suppressed`. */
@@ -63,7 +65,8 @@ export function sanitize(value: unknown, max: number): string | undefined {
 /**
  * Lets at most `lines` calls through per window of `windowMs`, and counts the others. The next
  * call let through carries that count, so nothing is lost silently. Uses no timer: the window
- * moves only when a call arrives.
+ * moves only when a call arrives. Its `now` is monotonic time (clock.ts): on the wall clock, a step
+ * back of an hour stopped every line for that hour (issue 9, item 11).
  */
 export class LogSampler {
   #windowStart = Number.NEGATIVE_INFINITY
@@ -77,7 +80,10 @@ export class LogSampler {
     this.#windowMs = windowMs
   }
 
-  /** Returns the suppressed count to log with this line, or `undefined` to drop the line. */
+  /**
+   * Returns the suppressed count to log with this line, or `undefined` to drop the line. `now` is
+   * monotonic milliseconds.
+   */
   take(now: number): number | undefined {
     if (now - this.#windowStart >= this.#windowMs) {
       this.#windowStart = now

@@ -6,6 +6,7 @@ import { isAlgorithm, keyFits, verifySignature, type VerificationKey } from './a
 import { parseBearer } from './bearer.js'
 import { checkBinding, checkClaims, checkTyp } from './claims.js'
 import { resolveConfig, type Config, type IssuerPolicy, type VerifierOptions } from './config.js'
+import { clockOf } from './clock.js'
 import { createErrorFactory, type ErrorFactory } from './errors.js'
 import type { IssuerMatch } from './issuers.js'
 import { KeysUnavailableError } from './jwks.js'
@@ -84,12 +85,13 @@ const NO_PRINCIPAL: Promise<null> = Promise.resolve(null)
 /** Creates a verifier. Throws a TypeError naming the field for any bad option. */
 export function createVerifier(options: VerifierOptions): Verifier {
   const config: Config = resolveConfig(options)
+  const clock = clockOf(options)
   const { matcher, logger, maxTokenLength, mtls } = config
   const errors = createErrorFactory(config.realm, {
     resourceMetadata: config.resourceMetadata?.url,
   })
   const sampler = new LogSampler()
-  const logRejection = createRejectionLog(logger, Date.now)
+  const logRejection = createRejectionLog(logger, () => clock.monotonic())
   const spellings = indexIssuers([...config.issuers.values()].flatMap((policy) => policy.spellings))
   const observer = new Observer(
     config.meterProvider === undefined ? undefined : createMetrics(config.meterProvider, () => []),
@@ -139,13 +141,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   /** A cached principal, if the token was verified before and every rule still holds. */
-  function fromCache(token: string, nowMs: number, trace?: Trace): Principal | undefined {
+  function fromCache(
+    token: string,
+    nowMs: number,
+    monoMs: number,
+    trace?: Trace,
+  ): Principal | undefined {
     const entry = cache?.get(token)
     if (entry === undefined) return undefined
     const { policy } = entry
     const now = nowMs / 1000
     const tolerance = policy.clockTolerance
-    const keys = policy.keys.find(entry.kid, nowMs)
+    const keys = policy.keys.find(entry.kid, monoMs)
     // A refetch it started is shared with the full path below; its outcome is not needed here.
     if (keys instanceof Promise) keys.catch(() => undefined)
     // The clock is read on every hit: the entry never outlives `exp`, and a clock set back
@@ -157,7 +164,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       (policy.maxTokenAge === undefined ||
         (entry.iat !== undefined && now - entry.iat - tolerance <= policy.maxTokenAge)) &&
       // A resolved issuer's answer expires, and a tenant can be removed from `tenants`.
-      matcher.holds(entry.match, nowMs) &&
+      matcher.holds(entry.match, monoMs) &&
       // The key that verified it must still be in the issuer's current set (rotation, removal).
       Array.isArray(keys) &&
       keys.includes(entry.key)
@@ -213,8 +220,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (typeof token !== 'string' || token.length > maxTokenLength) {
       throw errors.invalidToken('malformed')
     }
-    const nowMs = Date.now()
-    const cached = fromCache(token, nowMs, trace)
+    // Token times on the wall clock; intervals (key-set age, resolver cache, log sampling) on the
+    // monotonic one (clock.ts).
+    const nowMs = clock.now()
+    const monoMs = clock.monotonic()
+    const cached = fromCache(token, nowMs, monoMs, trace)
     // STEP 8 and STEP 9 (below) run on a cache hit too.
     if (cached !== undefined) return admit(constrain(cached, context), nowMs)
 
@@ -227,10 +237,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // or a `{tenantid}` template and an allowed tenant, or an answer of `resolveIssuer`
     // (issuers.ts). Nothing else, and no network request, happens for an issuer not listed.
     const { iss } = payload
-    const found = matcher.match(iss, nowMs)
+    const found = matcher.match(iss, monoMs)
     const match = found instanceof Promise ? await found : found
     if (match === undefined) {
-      logUntrusted(header, iss, nowMs, context)
+      logUntrusted(header, iss, monoMs, context)
       throw errors.invalidToken('untrusted_issuer')
     }
     const { policy } = match
@@ -243,7 +253,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (kid !== undefined && typeof kid !== 'string') throw errors.invalidToken('malformed')
     let candidates: readonly VerificationKey[]
     try {
-      const found = policy.keys.find(kid, nowMs)
+      const found = policy.keys.find(kid, monoMs)
       candidates = found instanceof Promise ? await found : found
     } catch (error) {
       if (error instanceof KeysUnavailableError) throw errors.jwksUnavailable()
@@ -321,8 +331,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
         // No promise, no signature: a hit answers here; anything else goes through verify(),
         // which publishes a miss.
         if (token.length > maxTokenLength) return undefined
-        const nowMs = Date.now()
-        const cached = fromCache(token, nowMs, trace)
+        const nowMs = clock.now()
+        const cached = fromCache(token, nowMs, clock.monotonic(), trace)
         if (cached === undefined) return undefined
         const constrained = constrain(cached, context)
         // STEP 9: revocation; `undefined` when the mirror must be synced first.

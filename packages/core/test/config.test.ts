@@ -4,6 +4,7 @@ import {
   JWKS_CACHE_MAX_AGE_MS,
   JWKS_COOLDOWN_MS,
   JWKS_TIMEOUT_MS,
+  JWKS_MAX_STALE_MS,
   MAX_TOKEN_LENGTH,
   ISSUER_OPTION_NAMES,
   normalizeTyp,
@@ -215,6 +216,24 @@ describe('createVerifier configuration errors', () => {
       /^trustgate: jwks\.timeoutDuration/,
     )
     expect(build(issuers, { jwks: 5 })).toThrow(/^trustgate: jwks must be an object/)
+    // Issue 9, item 10: jwks.maxStale, validated like the other durations, never under cacheMaxAge.
+    for (const maxStale of [-1, 1.5, Number.NaN, '1000', -Infinity]) {
+      expect(build(issuers, { jwks: { maxStale } })).toThrow(/^trustgate: jwks\.maxStale/)
+    }
+    expect(build(issuers, { jwks: { cacheMaxAge: 60_000, maxStale: 59_999 } })).toThrow(
+      /^trustgate: jwks\.maxStale must be at least jwks\.cacheMaxAge \(60000 ms\)/,
+    )
+    // With the 24 h default, a longer cacheMaxAge needs a longer maxStale, and says so.
+    expect(build(issuers, { jwks: { cacheMaxAge: 2 * JWKS_MAX_STALE_MS } })).toThrow(
+      /^trustgate: jwks\.maxStale must be at least jwks\.cacheMaxAge/,
+    )
+    for (const jwks of [
+      { maxStale: 600_000 },
+      { maxStale: Infinity },
+      { maxStale: 0, cacheMaxAge: 0 },
+    ]) {
+      expect(build(issuers, { jwks })).not.toThrow()
+    }
     expect(build([{ ...jwksIssuer, clockTolerance: -5 }])).toThrow(/issuers\[0\]\.clockTolerance/)
     expect(build([{ ...jwksIssuer, maxTokenAge: -1 }])).toThrow(/issuers\[0\]\.maxTokenAge/)
   })
@@ -259,6 +278,7 @@ describe('resolveConfig', () => {
     expect(JWKS_CACHE_MAX_AGE_MS).toBe(600_000)
     expect(JWKS_COOLDOWN_MS).toBe(30_000)
     expect(JWKS_TIMEOUT_MS).toBe(5000)
+    expect(JWKS_MAX_STALE_MS).toBe(86_400_000)
     expect(config.realm).toBe('api')
     const policy = config.issuers.get('https://idp.example')
     expect(policy?.clockTolerance).toBe(5)

@@ -13,6 +13,7 @@ describe('the public barrel', () => {
         'JWKS_CACHE_MAX_AGE_MS',
         'JWKS_COOLDOWN_MS',
         'JWKS_TIMEOUT_MS',
+        'JWKS_MAX_STALE_MS',
         'MAX_DOCUMENT_BYTES',
         'MAX_TOKEN_LENGTH',
         'SUPPORTED_ALGORITHMS',

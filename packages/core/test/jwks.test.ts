@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createVerifier, type Verifier } from '../src/verifier.js'
 import type { JwksOptions } from '../src/config.js'
@@ -15,9 +15,12 @@ import {
 } from '../../../test/helpers/keys.js'
 import { startServer, type Route, type TestServer } from '../../../test/helpers/server.js'
 import { captureLogger, type CapturedLogger } from '../../../test/helpers/log.js'
+import { createTestClock, withClock } from '../../../test/helpers/clock.js'
 import { expectRejection, invalidToken } from '../../../test/helpers/auth-error.js'
 
 const T = Date.UTC(2030, 0, 1)
+// A fresh injected clock per test: monotonic time moves only with clock.at().
+let clock = createTestClock(T)
 const UNAVAILABLE = { code: 'jwks_unavailable', reason: 'jwks_unavailable', status: 503 }
 
 let k1: TestKey
@@ -38,12 +41,17 @@ async function setup(route: Route, jwksOptions: JwksOptions = {}): Promise<Setup
   servers.push(server)
   server.route('/jwks', route)
   const log = captureLogger()
-  const verifier = createVerifier({
-    logger: log.logger,
-    tokenCache: false,
-    jwks: jwksOptions,
-    issuers: [{ issuer: server.origin, audience: 'api', jwksUri: `${server.origin}/jwks` }],
-  })
+  const verifier = createVerifier(
+    withClock(
+      {
+        logger: log.logger,
+        tokenCache: false,
+        jwks: jwksOptions,
+        issuers: [{ issuer: server.origin, audience: 'api', jwksUri: `${server.origin}/jwks` }],
+      },
+      clock,
+    ),
+  )
   return { server, iss: server.origin, verifier, log }
 }
 
@@ -57,6 +65,10 @@ function events(log: CapturedLogger, event: string): Record<string, unknown>[] {
 
 beforeAll(async () => {
   ;[k1, k2, k3] = await Promise.all([createKey('ES256'), createKey('RS256'), createKey('EdDSA')])
+})
+
+beforeEach(() => {
+  clock = createTestClock(T)
 })
 
 afterEach(async () => {
@@ -103,19 +115,19 @@ describe('cold cache', () => {
 describe('max age', () => {
   it('serves cached keys after cacheMaxAge and refreshes in the background', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(T)
+    clock.at(0)
     const { server, iss, verifier, log } = await setup(
       { kind: 'json', body: jwks(k1) },
       { cacheMaxAge: 60_000, cooldownDuration: 1000, timeoutDuration: 300 },
     )
     const t1 = await token(k1, iss)
     await verifier.verify(t1)
-    vi.setSystemTime(T + 59_999)
+    clock.at(59_999)
     await verifier.verify(t1)
     expect(server.hits('/jwks')).toBe(1)
     // Stale now. The refresh hangs; the request is still answered from the cached keys.
     server.route('/jwks', { kind: 'hang' })
-    vi.setSystemTime(T + 60_000)
+    clock.at(60_000)
     await expect(verifier.verify(t1)).resolves.toMatchObject({ subject: 'alice' })
     await vi.waitFor(() => expect(server.hits('/jwks')).toBe(2))
     // The failed refresh is logged at error, and the cached keys keep serving.
@@ -130,7 +142,7 @@ describe('max age', () => {
 
   it('replaces the key set on refresh, so a removed key stops verifying', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(T)
+    clock.at(0)
     const { server, iss, verifier, log } = await setup(
       { kind: 'json', body: jwks(k1, k2) },
       { cacheMaxAge: 60_000, cooldownDuration: 1000 },
@@ -140,7 +152,7 @@ describe('max age', () => {
     await verifier.verify(t1)
     await verifier.verify(t2)
     server.route('/jwks', { kind: 'json', body: jwks(k2) })
-    vi.setSystemTime(T + 60_000)
+    clock.at(60_000)
     // This use finds the set stale: it is still answered, and starts the refresh.
     await verifier.verify(t1)
     await vi.waitFor(() =>
@@ -157,7 +169,7 @@ describe('max age', () => {
 
   it('keeps serving cached keys when a refresh answers 500, and logs it at error', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(T)
+    clock.at(0)
     // The cooldown runs from the end of a failed fetch, and vi.waitFor moves the faked clock
     // a little while it polls: a cooldown shorter than the 1 s steps keeps one refresh per step.
     const { server, iss, verifier, log } = await setup(
@@ -168,7 +180,7 @@ describe('max age', () => {
     await verifier.verify(t1)
     server.route('/jwks', { kind: 'json', status: 500, body: { error: 'down' } })
     for (let i = 1; i <= 3; i++) {
-      vi.setSystemTime(T + i * 1000)
+      clock.at(i * 1000)
       await expect(verifier.verify(t1)).resolves.toBeDefined()
       await vi.waitFor(() => expect(events(log, 'jwks_fetch_failed')).toHaveLength(i))
     }
@@ -181,14 +193,14 @@ describe('max age', () => {
 
   it('does not log or count as a change a refresh that returns the same keys', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(T)
+    clock.at(0)
     const { server, iss, verifier, log } = await setup(
       { kind: 'json', body: jwks(k1) },
       { cacheMaxAge: 1000, cooldownDuration: 0 },
     )
     const t1 = await token(k1, iss)
     await verifier.verify(t1)
-    vi.setSystemTime(T + 1000)
+    clock.at(1000)
     await verifier.verify(t1)
     await vi.waitFor(() => expect(server.hits('/jwks')).toBe(2))
     // A token with an unknown kid waits for the refresh in flight (or runs one): after it, a
@@ -208,11 +220,11 @@ describe('max age', () => {
 describe('unknown kid', () => {
   it('refetches once for a new kid after the cooldown, and accepts the rotated key', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(T)
+    clock.at(0)
     const { server, iss, verifier, log } = await setup({ kind: 'json', body: jwks(k1) })
     await verifier.verify(await token(k1, iss))
     server.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
-    vi.setSystemTime(T + 30_000)
+    clock.at(30_000)
     const rotated = await Promise.all([
       token(k2, iss, { n: 1 }),
       token(k2, iss, { n: 2 }),
@@ -228,7 +240,7 @@ describe('unknown kid', () => {
 
   it('refetches at most once per cooldown however many unknown kids arrive, per issuer', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(T)
+    clock.at(0)
     const a = await setup({ kind: 'json', body: jwks(k1) })
     const b = await setup({ kind: 'json', body: jwks(k1) })
     await a.verifier.verify(await token(k1, a.iss))
@@ -245,14 +257,14 @@ describe('unknown kid', () => {
       )
 
     // Within the cooldown of the first load: no refetch at all.
-    vi.setSystemTime(T + 1000)
+    clock.at(1000)
     for (const t of await spray(a.iss, 50)) {
       await expectRejection(a.verifier.verify(t), invalidToken('unknown_kid'), t, a.log.raw)
     }
     expect(a.server.hits('/jwks')).toBe(1)
 
     // After it: one refetch, shared by a concurrent burst and by the sequential tokens after it.
-    vi.setSystemTime(T + 30_000)
+    clock.at(30_000)
     const burst = await spray(a.iss, 200, 100)
     const results = await Promise.allSettled(burst.map((t) => a.verifier.verify(t)))
     expect(
@@ -261,7 +273,7 @@ describe('unknown kid', () => {
       ),
     ).toBe(true)
     for (const t of await spray(a.iss, 50, 400)) await a.verifier.verify(t).catch(() => undefined)
-    vi.setSystemTime(T + 59_999)
+    clock.at(59_999)
     for (const t of await spray(a.iss, 50, 500)) await a.verifier.verify(t).catch(() => undefined)
     expect(a.server.hits('/jwks')).toBe(2)
 
@@ -271,30 +283,35 @@ describe('unknown kid', () => {
     expect(b.server.hits('/jwks')).toBe(2)
 
     // The next cooldown period allows the next refetch.
-    vi.setSystemTime(T + 60_000)
+    clock.at(60_000)
     for (const t of await spray(a.iss, 20, 600)) await a.verifier.verify(t).catch(() => undefined)
     expect(a.server.hits('/jwks')).toBe(3)
   })
 
   it('gives the cooldown to each issuer of one verifier', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(T)
+    clock.at(0)
     const one = await startServer()
     const two = await startServer()
     servers.push(one, two)
     one.route('/jwks', { kind: 'json', body: jwks(k1) })
     two.route('/jwks', { kind: 'json', body: jwks(k1) })
-    const verifier = createVerifier({
-      logger: captureLogger().logger,
-      tokenCache: false,
-      issuers: [
-        { issuer: one.origin, audience: 'api', jwksUri: `${one.origin}/jwks` },
-        { issuer: two.origin, audience: 'api', jwksUri: `${two.origin}/jwks` },
-      ],
-    })
-    vi.setSystemTime(T)
+    const verifier = createVerifier(
+      withClock(
+        {
+          logger: captureLogger().logger,
+          tokenCache: false,
+          issuers: [
+            { issuer: one.origin, audience: 'api', jwksUri: `${one.origin}/jwks` },
+            { issuer: two.origin, audience: 'api', jwksUri: `${two.origin}/jwks` },
+          ],
+        },
+        clock,
+      ),
+    )
+    clock.at(0)
     await verifier.verify(await token(k1, one.origin))
-    vi.setSystemTime(T + 30_000)
+    clock.at(30_000)
     // One's spray uses up one's cooldown...
     const t = await sign(
       k3,
@@ -306,7 +323,7 @@ describe('unknown kid', () => {
     // ...and two, never fetched, still loads at once, and refetches for its rotation later.
     await verifier.verify(await token(k1, two.origin))
     two.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
-    vi.setSystemTime(T + 60_000)
+    clock.at(60_000)
     await expect(verifier.verify(await token(k2, two.origin))).resolves.toBeDefined()
     expect(two.hits('/jwks')).toBe(2)
   })
@@ -315,7 +332,7 @@ describe('unknown kid', () => {
 describe('outage', () => {
   it('answers 503 jwks_unavailable without keys, asks again only after the cooldown, and recovers', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(T)
+    clock.at(0)
     const { server, iss, verifier, log } = await setup({ kind: 'json', status: 500, body: {} })
     const t1 = await token(k1, iss)
     const error = await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
@@ -324,15 +341,15 @@ describe('outage', () => {
       expect.objectContaining({ level: 50, issuer: iss, jwksUri: `${iss}/jwks`, cachedKeys: 0 }),
     ])
     // An outage does not cost one request per token.
-    vi.setSystemTime(T + 1000)
+    clock.at(1000)
     for (let i = 0; i < 20; i++)
       await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
     server.route('/jwks', { kind: 'json', body: jwks(k1) })
-    vi.setSystemTime(T + 29_999)
+    clock.at(29_999)
     await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
     expect(server.hits('/jwks')).toBe(1)
     // The first attempt after the cooldown tries again: the verifier recovers without a restart.
-    vi.setSystemTime(T + 30_000)
+    clock.at(30_000)
     await expect(verifier.verify(t1)).resolves.toMatchObject({ subject: 'alice' })
     expect(server.hits('/jwks')).toBe(2)
   })
@@ -508,17 +525,22 @@ describe('discovery', () => {
     })
     server.route('/keys', { kind: 'json', body: jwks(k1) })
     const log = captureLogger()
-    const verifier = createVerifier({
-      logger: log.logger,
-      tokenCache: false,
-      issuers: [{ issuer: server.origin, audience: 'api', discovery: true }],
-    })
+    const verifier = createVerifier(
+      withClock(
+        {
+          logger: log.logger,
+          tokenCache: false,
+          issuers: [{ issuer: server.origin, audience: 'api', discovery: true }],
+        },
+        clock,
+      ),
+    )
     return { server, iss: server.origin, verifier, log }
   }
 
-  it('fetches the metadata once and the jwks_uri it names', async () => {
+  it('fetches the metadata once for concurrent callers, and the jwks_uri it names', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(T)
+    clock.at(0)
     const { server, iss, verifier } = await discoveryIssuer((origin) => ({
       issuer: origin,
       jwks_uri: `${origin}/keys`,
@@ -527,12 +549,40 @@ describe('discovery', () => {
     await Promise.all(tokens.map((t) => verifier.verify(t)))
     expect(server.hits('/.well-known/openid-configuration')).toBe(1)
     expect(server.hits('/keys')).toBe(1)
-    // A rotation refetches the keys, not the metadata.
+    // A rotation refetches the keys, and reads the metadata again first (issue 9, item 9).
     server.route('/keys', { kind: 'json', body: jwks(k1, k2) })
-    vi.setSystemTime(T + 30_000)
+    clock.at(30_000)
     await expect(verifier.verify(await token(k2, iss))).resolves.toBeDefined()
     expect(server.hits('/keys')).toBe(2)
-    expect(server.hits('/.well-known/openid-configuration')).toBe(1)
+    expect(server.hits('/.well-known/openid-configuration')).toBe(2)
+  })
+
+  // Fails on main, which kept the first jwks_uri it discovered for the life of the process.
+  it('reads the metadata again when the key set refreshes, and follows a corrected jwks_uri', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    clock.at(0)
+    const { server, iss, verifier, log } = await discoveryIssuer((origin) => ({
+      issuer: origin,
+      jwks_uri: `${origin}/keys`,
+    }))
+    const t1 = await token(k1, iss)
+    await verifier.verify(t1)
+    // The issuer moves its keys and corrects its metadata; the old URL now fails.
+    server.route('/keys', { kind: 'json', status: 404, body: {} })
+    server.route('/keys-v2', { kind: 'json', body: jwks(k2) })
+    server.route('/.well-known/openid-configuration', {
+      kind: 'json',
+      body: { issuer: iss, jwks_uri: `${iss}/keys-v2` },
+    })
+    // Past the max age (10 min by default): this use starts the refresh, answered from the cache.
+    clock.at(600_000)
+    await expect(verifier.verify(t1)).resolves.toBeDefined()
+    await vi.waitFor(() => expect(events(log, 'jwks_updated')).toHaveLength(2))
+    expect(server.hits('/.well-known/openid-configuration')).toBe(2)
+    expect(server.hits('/keys-v2')).toBe(1)
+    expect(server.hits('/keys')).toBe(1)
+    await expect(verifier.verify(await token(k2, iss))).resolves.toBeDefined()
+    await expectRejection(verifier.verify(t1), invalidToken('unknown_kid'), t1, log.raw)
   })
 
   it('fails when the metadata names another issuer, without fetching its jwks_uri', async () => {
@@ -567,7 +617,7 @@ describe('discovery', () => {
 
   it('tries the discovery again after a failure and the cooldown', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(T)
+    clock.at(0)
     const { server, iss, verifier, log } = await discoveryIssuer(() => ({ nope: true }))
     const t1 = await token(k1, iss)
     await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
@@ -575,7 +625,7 @@ describe('discovery', () => {
       kind: 'json',
       body: { issuer: iss, jwks_uri: `${iss}/keys` },
     })
-    vi.setSystemTime(T + 30_000)
+    clock.at(30_000)
     await expect(verifier.verify(t1)).resolves.toBeDefined()
     expect(server.hits('/.well-known/openid-configuration')).toBe(2)
   })
@@ -621,17 +671,18 @@ describe('key sets', () => {
     const source = new RemoteKeySource(
       'issuer',
       new URL(`${server.origin}/jwks`),
-      { cacheMaxAge: 0, cooldownDuration: 0, timeoutDuration: 1000 },
+      { cacheMaxAge: 0, cooldownDuration: 0, timeoutDuration: 1000, maxStale: Infinity },
       captureLogger().logger,
+      clock,
     )
     expect(source.generation).toBe(0)
-    await source.find(k1.kid, Date.now())
+    await source.find(k1.kid, 0)
     expect(source.generation).toBe(1)
     // Same keys again: no new generation.
-    await source.find('unknown', Date.now())
+    await source.find('unknown', 0)
     expect(source.generation).toBe(1)
     server.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
-    await expect(source.find(k2.kid, Date.now())).resolves.toHaveLength(1)
+    await expect(source.find(k2.kid, 0)).resolves.toHaveLength(1)
     expect(source.generation).toBe(2)
   })
 })
@@ -769,5 +820,176 @@ describe('huge or changing key sets (issue 9, item 8)', () => {
     const changed = parseJwks({ keys: [{ ...k1.jwk, use: 'enc' }] }, before)
     expect(changed.set.keys).toHaveLength(0)
     expect(Object.fromEntries(changed.skipped)).toEqual({ not_for_signatures: 1 })
+  })
+})
+
+describe('max-age refresh and the cooldown (issue 9, item 12)', () => {
+  // Fails on main: the refresh after max age waited for the 30 s cooldown.
+  it('refreshes after cacheMaxAge even when the cooldown is longer, and the cooldown still spaces unknown-kid refetches', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    clock.at(0)
+    const { server, iss, verifier, log } = await setup(
+      { kind: 'json', body: jwks(k1) },
+      { cacheMaxAge: 1000, cooldownDuration: 30_000 },
+    )
+    const t1 = await token(k1, iss)
+    await verifier.verify(t1)
+    server.route('/jwks', { kind: 'json', body: jwks(k1, k2) })
+    clock.at(1000)
+    await expect(verifier.verify(t1)).resolves.toBeDefined()
+    await vi.waitFor(() => expect(events(log, 'jwks_updated')).toHaveLength(2))
+    expect(server.hits('/jwks')).toBe(2)
+    await expect(verifier.verify(await token(k2, iss))).resolves.toBeDefined()
+    // The honest twin of the rule: an unknown kid within the cooldown refetches nothing.
+    clock.at(1500)
+    const unknown = await sign(k3, { iss, sub: 'alice', aud: 'api' }, { header: { kid: 'new' } })
+    await expectRejection(verifier.verify(unknown), invalidToken('unknown_kid'), unknown, log.raw)
+    expect(server.hits('/jwks')).toBe(2)
+  })
+
+  it('waits for the cooldown before retrying a max-age refresh that failed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    clock.at(0)
+    const { server, iss, verifier, log } = await setup(
+      { kind: 'json', body: jwks(k1) },
+      { cacheMaxAge: 1000, cooldownDuration: 5000 },
+    )
+    const t1 = await token(k1, iss)
+    await verifier.verify(t1)
+    server.route('/jwks', { kind: 'json', status: 500, body: {} })
+    clock.at(1000)
+    await verifier.verify(t1)
+    await vi.waitFor(() => expect(events(log, 'jwks_fetch_failed')).toHaveLength(1))
+    for (const at of [2000, 4000, 5999]) {
+      clock.at(at)
+      await expect(verifier.verify(t1)).resolves.toBeDefined()
+    }
+    expect(server.hits('/jwks')).toBe(2)
+    clock.at(6000)
+    await verifier.verify(t1)
+    await vi.waitFor(() => expect(events(log, 'jwks_fetch_failed')).toHaveLength(2))
+    expect(server.hits('/jwks')).toBe(3)
+  })
+})
+
+describe('jwks.maxStale (issue 9, item 10)', () => {
+  // Fails on main: the cached keys served for as long as the fetches kept failing, so a key the
+  // issuer removed stayed usable to whoever could break the path to the issuer.
+  it('stops serving cached keys maxStale after the last successful fetch, token cache included, and recovers', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    clock.at(0)
+    const { server, iss } = await setup({ kind: 'json', body: jwks(k1) })
+    const log = captureLogger()
+    const verifier = createVerifier(
+      withClock(
+        {
+          logger: log.logger,
+          jwks: { cacheMaxAge: 1000, cooldownDuration: 500, maxStale: 5000 },
+          issuers: [{ issuer: iss, audience: 'api', jwksUri: `${iss}/jwks` }],
+        },
+        clock,
+      ),
+    )
+    const t1 = await token(k1, iss)
+    const principal = await verifier.verify(t1)
+    server.route('/jwks', { kind: 'json', status: 500, body: {} })
+    // Refreshes fail from max age on; the cached keys keep serving until maxStale.
+    for (const [i, at] of [1000, 2000, 3000, 4000, 4999].entries()) {
+      clock.at(at)
+      expect(verifier.authenticateCached(`Bearer ${t1}`)).toBe(principal)
+      await expect(verifier.verify(t1)).resolves.toBe(principal)
+      // One failed refresh per step: each comes after the cooldown of the one before.
+      await vi.waitFor(() => expect(server.hits('/jwks')).toBe(i + 2))
+    }
+    clock.at(5000)
+    expect(verifier.authenticateCached(`Bearer ${t1}`)).toBeUndefined()
+    await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    // Within the cooldown of that failure: 503 at once, no request.
+    const hits = server.hits('/jwks')
+    clock.at(5100)
+    await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    expect(server.hits('/jwks')).toBe(hits)
+    // The issuer is back: the first request after the cooldown fetches and is answered.
+    server.route('/jwks', { kind: 'json', body: jwks(k1) })
+    clock.at(5500)
+    await expect(verifier.verify(t1)).resolves.toMatchObject({ subject: 'alice' })
+    expect(server.hits('/jwks')).toBe(hits + 1)
+  })
+
+  it('keeps serving through failures for ever with maxStale: Infinity', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    clock.at(0)
+    const { server, iss, verifier } = await setup(
+      { kind: 'json', body: jwks(k1) },
+      { cacheMaxAge: 1000, cooldownDuration: 0, maxStale: Infinity },
+    )
+    const t1 = await token(k1, iss, { exp: Math.floor(T / 1000) + 400 * 86_400 })
+    await verifier.verify(t1)
+    server.route('/jwks', { kind: 'json', status: 500, body: {} })
+    clock.at(365 * 86_400_000)
+    await expect(verifier.verify(t1)).resolves.toBeDefined()
+  })
+})
+
+describe('the clock steps (issue 9, item 11)', () => {
+  const UNTRUSTED = 'https://untrusted.example'
+
+  async function untrusted(verifier: Verifier, log: CapturedLogger): Promise<void> {
+    const t = await sign(k1, { iss: UNTRUSTED, sub: 'x', aud: 'api' })
+    await expectRejection(verifier.verify(t), invalidToken('untrusted_issuer'), t, log.raw)
+  }
+
+  // Fails on main: with Date.now(), after the step back no refresh happened for an hour and the
+  // untrusted-issuer lines stayed suppressed for an hour.
+  it('refreshes on schedule and keeps logging after the wall clock steps back an hour', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    clock.at(0)
+    const { server, iss, verifier, log } = await setup(
+      { kind: 'json', body: jwks(k1) },
+      { cacheMaxAge: 60_000 },
+    )
+    await verifier.verify(await token(k1, iss))
+    for (let i = 0; i < 6; i++) await untrusted(verifier, log)
+    expect(events(log, 'untrusted_issuer')).toHaveLength(5)
+
+    clock.stepWall(-3_600_000)
+    // Tokens signed now carry the stepped wall-clock times, and are checked against them.
+    const t2 = await token(k1, iss)
+    clock.at(30_000)
+    await verifier.verify(t2)
+    expect(server.hits('/jwks')).toBe(1)
+    // 60 s of monotonic time after the fetch, whatever the wall clock says: refresh.
+    clock.at(60_000)
+    await verifier.verify(t2)
+    await vi.waitFor(() => expect(server.hits('/jwks')).toBe(2))
+    // 5 s after the window opened: a new window, the line carries the one left out.
+    await untrusted(verifier, log)
+    expect(events(log, 'untrusted_issuer')).toHaveLength(6)
+    expect(events(log, 'untrusted_issuer').at(-1)).toMatchObject({ suppressed: 1 })
+  })
+
+  // Fails on main: with Date.now(), the step forward expired the key set, the cooldown and the
+  // log window at once: a refresh, a refetch for an unknown kid and a log line all came early.
+  it('neither refreshes, refetches nor opens a log window early when the wall clock steps forward an hour', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    clock.at(0)
+    const { server, iss, verifier, log } = await setup(
+      { kind: 'json', body: jwks(k1) },
+      { cacheMaxAge: 60_000 },
+    )
+    await verifier.verify(await token(k1, iss))
+    for (let i = 0; i < 6; i++) await untrusted(verifier, log)
+
+    clock.stepWall(3_600_000)
+    clock.at(1000)
+    await expect(verifier.verify(await token(k1, iss))).resolves.toBeDefined()
+    const unknown = await sign(k3, { iss, sub: 'alice', aud: 'api' }, { header: { kid: 'new' } })
+    await expectRejection(verifier.verify(unknown), invalidToken('unknown_kid'), unknown, log.raw)
+    await untrusted(verifier, log)
+    expect(server.hits('/jwks')).toBe(1)
+    expect(events(log, 'untrusted_issuer')).toHaveLength(5)
+    // Token times follow the wall clock: a token that expired by the new wall time is refused.
+    const old = await sign(k1, { iss, sub: 'alice', aud: 'api', exp: Math.floor(T / 1000) + 60 })
+    await expectRejection(verifier.verify(old), invalidToken('expired'), old, log.raw)
   })
 })
