@@ -13,23 +13,23 @@ export function discoveryUrl(issuer: string): URL {
 
 /**
 /**
- * Checks the `jwks_uri` of an issuer's metadata. Returns an error sentence, or the URL. Beyond the
- * rule of a configured URL (`https:`, or `http:` on a loopback host), the document is the
- * issuer's, not ours, so it must not send the API to its own host: an `https:` issuer's document
- * naming `http://localhost/...` was server-side request forgery toward the API's loopback services
- * (issue 9, item 9). So the URL must be `https:` unless the issuer is itself a loopback `http:`
- * development issuer, and may name a loopback host only if the issuer is on one.
+ * Checks the `jwks_uri` of an issuer's metadata, read from `source`. Returns an error sentence, or
+ * the URL. Beyond the rule of a configured URL (`https:`, or `http:` on a loopback host), the
+ * document is the issuer's, not ours, so it must not send the API to its own host: an `https:`
+ * issuer's document naming `http://localhost/...` was server-side request forgery toward the
+ * API's loopback services (issue 9, item 9). So the URL must be `https:` unless the metadata
+ * itself was read over `http:` from a loopback host (a development issuer, at its own address or
+ * at a configured `discoveryUrl`), and may name a loopback host only if the metadata came from one.
  */
-export function checkJwksUri(issuer: string, value: unknown): URL | string {
+export function checkJwksUri(source: URL, value: unknown): URL | string {
   const url = checkUrl(value)
   if (typeof url === 'string') return url
-  // An issuer that is no URL (a bare spelling such as `accounts.google.com`) is no loopback
-  // development issuer either.
-  const issuerUrl = URL.canParse(issuer) ? new URL(issuer) : undefined
-  const development = issuerUrl?.protocol === 'http:' && isLoopbackHost(issuerUrl.hostname)
-  if (url.protocol !== 'https:' && !development) return 'must use https: as the issuer does'
-  if (isLoopbackHost(url.hostname) && !(issuerUrl && isLoopbackHost(issuerUrl.hostname))) {
-    return 'must not name a loopback host: the issuer is not on one'
+  const loopbackSource = isLoopbackHost(source.hostname)
+  if (url.protocol !== 'https:' && !(source.protocol === 'http:' && loopbackSource)) {
+    return 'must use https: as the metadata does'
+  }
+  if (isLoopbackHost(url.hostname) && !loopbackSource) {
+    return 'must not name a loopback host: the metadata is not served from one'
   }
   return url
 }
@@ -48,7 +48,7 @@ export async function discoverJwksUri(
   if (metadata.issuer !== issuer) {
     throw new FetchError('discovery document names another issuer')
   }
-  const url = checkJwksUri(issuer, metadata.jwks_uri)
+  const url = checkJwksUri(metadataUrl, metadata.jwks_uri)
   if (typeof url === 'string') throw new FetchError(`discovery jwks_uri ${url}`)
   return url
 }

@@ -66,33 +66,34 @@ describe('discoverJwksUri', () => {
 })
 
 describe('checkJwksUri (issue 9, item 9)', () => {
+  const at = (href: string): URL => new URL(href)
+
   it('refuses a jwks_uri that would send an https: issuer to the API host or over clear text', () => {
-    const issuer = 'https://login.idp.example'
+    const source = at('https://login.idp.example/.well-known/openid-configuration')
     for (const jwksUri of [
       'http://localhost/jwks',
       'http://127.0.0.1:8080/jwks',
       'http://[::1]/jwks',
       'http://keys.idp.example/jwks',
     ]) {
-      expect(checkJwksUri(issuer, jwksUri)).toMatch(/must use https:/)
+      expect(checkJwksUri(source, jwksUri)).toMatch(/must use https:/)
     }
     for (const jwksUri of ['https://localhost/jwks', 'https://127.0.0.2/jwks']) {
-      expect(checkJwksUri(issuer, jwksUri)).toMatch(/must not name a loopback host/)
+      expect(checkJwksUri(source, jwksUri)).toMatch(/must not name a loopback host/)
     }
     // The honest twins: an https: URL elsewhere, on the issuer's host or another one.
-    expect(checkJwksUri(issuer, `${issuer}/keys`)).toBeInstanceOf(URL)
-    expect(checkJwksUri(issuer, 'https://keys.cdn.example/jwks')).toBeInstanceOf(URL)
+    expect(checkJwksUri(source, 'https://login.idp.example/keys')).toBeInstanceOf(URL)
+    expect(checkJwksUri(source, 'https://keys.cdn.example/jwks')).toBeInstanceOf(URL)
   })
 
-  it('lets a loopback http: development issuer name a loopback http: jwks_uri, and nothing else in clear', () => {
-    const issuer = 'http://127.0.0.1:4000'
-    expect(checkJwksUri(issuer, 'http://localhost:4000/jwks')).toBeInstanceOf(URL)
-    expect(checkJwksUri(issuer, 'https://keys.idp.example/jwks')).toBeInstanceOf(URL)
-    expect(checkJwksUri(issuer, 'http://keys.idp.example/jwks')).toMatch(/https/)
-    // A loopback https: issuer (a local TLS setup) may name its own host over https: only.
-    expect(checkJwksUri('https://localhost:8443', 'https://localhost:8443/jwks')).toBeInstanceOf(
-      URL,
-    )
-    expect(checkJwksUri('https://localhost:8443', 'http://localhost:8080/jwks')).toMatch(/https/)
+  it('lets metadata served over http: on loopback (a development issuer) name a loopback http: jwks_uri', () => {
+    const source = at('http://127.0.0.1:4000/.well-known/openid-configuration')
+    expect(checkJwksUri(source, 'http://localhost:4000/jwks')).toBeInstanceOf(URL)
+    expect(checkJwksUri(source, 'https://keys.idp.example/jwks')).toBeInstanceOf(URL)
+    expect(checkJwksUri(source, 'http://keys.idp.example/jwks')).toMatch(/https/)
+    // Loopback https: metadata (a local TLS setup) may name its own host, over https: only.
+    const tls = at('https://localhost:8443/.well-known/openid-configuration')
+    expect(checkJwksUri(tls, 'https://localhost:8443/jwks')).toBeInstanceOf(URL)
+    expect(checkJwksUri(tls, 'http://localhost:8080/jwks')).toMatch(/https/)
   })
 })
