@@ -148,6 +148,15 @@ export class AuthError extends Error {
   toJSON(): AuthErrorBody {
     return { error: this.code, error_description: this.message }
   }
+
+  /**
+   * One short line for `console.error(err)` and `util.inspect`: Express 5's final handler logs
+   * every error it is given that way, which would otherwise print the stack, the headers and every
+   * field, about 1 KB per refused request under a flood (issue 9, item 5).
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `AuthError: ${this.message} (${this.code}/${this.reason})`
+  }
 }
 
 /** Builds challenges for one realm. The realm is a config value checked at start-up. */
