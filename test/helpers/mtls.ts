@@ -21,7 +21,7 @@ import {
   type Agent as HttpsAgent,
 } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import type { TLSSocket } from 'node:tls'
+import { TLSSocket } from 'node:tls'
 import Provider from 'oidc-provider'
 import { API_AUDIENCE, createSigningKeys } from '../../examples/provider.js'
 import { createCertificate, type TestCertificate } from './certs.js'
@@ -187,6 +187,8 @@ export interface SendResponse {
   text: string
   /** The parsed JSON body, or `undefined`. */
   json: Record<string, unknown> | undefined
+  /** Whether the TLS session was resumed rather than negotiated anew. */
+  sessionReused: boolean
 }
 
 /**
@@ -223,6 +225,8 @@ export function send(url: string, options: SendOptions = {}): Promise<SendRespon
         : httpRequest(common)
     req.on('error', reject)
     req.on('response', (res) => {
+      const { socket } = res
+      const sessionReused = socket instanceof TLSSocket && socket.isSessionReused()
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('error', reject)
@@ -234,7 +238,7 @@ export function send(url: string, options: SendOptions = {}): Promise<SendRespon
         } catch {
           json = undefined
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json })
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, sessionReused })
       })
     })
     req.end(body)

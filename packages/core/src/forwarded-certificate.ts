@@ -271,11 +271,13 @@ export function forwardedCertificate(
     fail('forwardedCertificate', 'needs options: { format, trustedProxies }')
   }
   checkOptionNames(options, ['format', 'trustedProxies', 'header'])
-  const { format, header = DEFAULT_HEADERS[format] } = options
-  const parse = (PARSERS as Partial<typeof PARSERS>)[format]
-  if (parse === undefined) {
+  const { format } = options
+  // Own keys only: `constructor` or `toString` is not a format.
+  if (typeof format !== 'string' || !Object.hasOwn(PARSERS, format)) {
     fail('format', 'must be one of: client-cert, escaped-pem, xfcc')
   }
+  const parse = PARSERS[format]
+  const { header = DEFAULT_HEADERS[format] } = options
   if (typeof header !== 'string' || !HEADER_NAME.test(header)) {
     fail('header', 'must be an HTTP header name')
   }

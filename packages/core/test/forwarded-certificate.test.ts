@@ -107,6 +107,20 @@ describe('forwardedCertificate', () => {
     expect(() =>
       forwardedCertificate({ format, trustedProxies: ['::1'], header: 'bad header' }),
     ).toThrow('trustgate: header must be an HTTP header name')
+    expect(() => forwardedCertificate(undefined as never)).toThrow(
+      'trustgate: forwardedCertificate needs options: { format, trustedProxies }',
+    )
+    expect(() => forwardedCertificate({ format, trustedProxies: [10] as never })).toThrow(
+      'trustgate: trustedProxies[0] must be a string',
+    )
+    for (const bad of ['constructor', 'toString', undefined]) {
+      expect(() => forwardedCertificate({ format: bad as never, trustedProxies: ['::1'] })).toThrow(
+        /^trustgate: format must be one of/,
+      )
+    }
+    expect(() =>
+      forwardedCertificate({ format, trustedProxies: ['::1'], headers: 'x' } as never),
+    ).toThrow('trustgate: headers is not an option (did you mean header?)')
     expect(() =>
       forwardedCertificate({ format, trustedProxies: ['fd00::/8', '::1'] }),
     ).not.toThrow()
