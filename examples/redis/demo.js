@@ -1,0 +1,181 @@
+/**
+ * Two instances of one API and a revocation: `npm run demo:redis` (or
+ * `node examples/redis/demo.js` after a build). Needs `redis-server` on the PATH
+ * (Debian/Ubuntu: `apt-get install redis-server`); the demo starts its own, on a free port of
+ * 127.0.0.1 with nothing saved, and stops it at the end.
+ *
+ * Instance A is Fastify (node-redis), instance B is Express (ioredis), each its own process
+ * (examples/redis/instance.js), both trusting one issuer whose tokens this script signs. It shows:
+ * a token accepted by both; the same token revoked through A and refused by B, with the time it
+ * took; a "log out everywhere" (every token of a principal issued before now) and a new login
+ * afterwards; a one-time value (a DPoP proof's jti) claimed on A and refused on B.
+ * Exits 0 when every answer is the expected one.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+
+const INSTANCE = fileURLToPath(new URL('./instance.js', import.meta.url))
+const ISSUER = 'https://id.demo.example'
+const children = []
+
+if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) {
+  console.error('redis-server is not installed (Debian/Ubuntu: apt-get install redis-server)')
+  process.exit(1)
+}
+
+async function freePort() {
+  const server = createServer()
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+async function startRedis() {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'trustgate-demo-redis-'))
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+    { stdio: 'ignore' },
+  )
+  children.push(child)
+  for (;;) {
+    const up = await new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1')
+      socket.once('connect', () => (socket.destroy(), resolve(true)))
+      socket.once('error', () => resolve(false))
+    })
+    if (up) break
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return { url: `redis://127.0.0.1:${port}`, dir }
+}
+
+function startInstance(framework, env) {
+  const child = spawn(process.execPath, [INSTANCE], {
+    env: { ...process.env, ...env, FRAMEWORK: framework },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  children.push(child)
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      const match = /LISTENING (\d+)/.exec(out)
+      if (match) resolve(`http://127.0.0.1:${match[1]}`)
+    })
+    child.once('exit', (code) => reject(new Error(`${framework} exited with ${code}`)))
+  })
+}
+
+const redis = await startRedis()
+const { privateKey, publicKey } = await generateKeyPair('ES256')
+const jwk = { ...(await exportJWK(publicKey)), kid: 'demo', alg: 'ES256', use: 'sig' }
+const env = {
+  REDIS_URL: redis.url,
+  TRUSTGATE_ISSUERS: JSON.stringify([{ issuer: ISSUER, audience: 'api', keys: { keys: [jwk] } }]),
+}
+const [a, b] = await Promise.all([startInstance('fastify', env), startInstance('express', env)])
+const api = { 'A (fastify)': a, 'B (express)': b }
+
+const now = () => Math.floor(Date.now() / 1000)
+const token = (sub, claims = {}) =>
+  new SignJWT({ sub, aud: 'api', iss: ISSUER, ...claims })
+    .setProtectedHeader({ alg: 'ES256', kid: 'demo' })
+    .setIssuedAt(claims.iat ?? now())
+    .setExpirationTime(now() + 3600)
+    .sign(privateKey)
+
+/** Asks `url` with `t` until it answers 401 (2 s at most); the time that took, in ms. */
+async function untilRefused(url, t) {
+  const started = performance.now()
+  for (;;) {
+    const response = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${t}` } })
+    await response.arrayBuffer()
+    const elapsed = performance.now() - started
+    if (response.status === 401 || elapsed > 2000) return elapsed
+  }
+}
+
+let failures = 0
+async function call(name, url, path, init, expected) {
+  const response = await fetch(`${url}${path}`, init)
+  const body = await response.json()
+  const shown = body.error_description ?? JSON.stringify(body)
+  const ok = response.status === expected
+  if (!ok) failures++
+  console.log(
+    `${ok ? ' ' : '!'} ${name.padEnd(12)} ${init?.method ?? 'GET'} ${path.padEnd(14)} ${response.status}  ${shown}`,
+  )
+  return response
+}
+const me = (name, t, expected) =>
+  call(name, api[name], '/me', { headers: { authorization: `Bearer ${t}` } }, expected)
+const post = (name, path, body) =>
+  call(
+    name,
+    api[name],
+    path,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    200,
+  )
+
+console.log('1. One token, accepted by both instances')
+const phone = await token('alice', { jti: 'alice-phone' })
+const laptop = await token('alice', { jti: 'alice-laptop' })
+await me('A (fastify)', phone, 200)
+await me('B (express)', phone, 200)
+
+console.log('\n2. The phone is stolen: its token is revoked through A, and B refuses it')
+await post('A (fastify)', '/admin/revoke', {
+  issuer: ISSUER,
+  jti: 'alice-phone',
+  expiresAt: now() + 3600,
+})
+const delay = await untilRefused(b, phone)
+await me('B (express)', phone, 401)
+await me('B (express)', laptop, 200)
+console.log(`  B refused the revoked token ${delay.toFixed(1)} ms after A stored the rule`)
+
+console.log('\n3. Alice logs out everywhere: every token of hers issued before now')
+const cutoff = now()
+await post('A (fastify)', '/admin/revoke', { principal: `${ISSUER}|alice`, before: cutoff })
+await untilRefused(b, laptop)
+await me('B (express)', laptop, 401)
+const relogin = await token('alice', { jti: 'alice-new', iat: cutoff + 1 })
+await me('B (express)', relogin, 200)
+await me('A (fastify)', relogin, 200)
+
+console.log('\n4. A DPoP proof jti claimed on A cannot be replayed on B')
+await post('A (fastify)', '/claim', { key: 'proof-jti-7c1e' })
+await post('B (express)', '/claim', { key: 'proof-jti-7c1e' })
+
+console.log(
+  failures === 0 ? '\nevery answer was the expected one' : `\n${failures} unexpected answers`,
+)
+
+for (const child of children.reverse()) {
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+}
+rmSync(redis.dir, { recursive: true, force: true })
+process.exitCode = failures === 0 ? 0 : 1
