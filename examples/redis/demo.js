@@ -156,11 +156,13 @@ await me('B (express)', laptop, 200)
 console.log(`  B refused the revoked token ${delay.toFixed(1)} ms after A stored the rule`)
 
 console.log('\n3. Alice logs out everywhere: every token of hers issued before now')
-const cutoff = now()
+// Now, to the millisecond: a token issued earlier in this same second (iat is whole seconds) is
+// refused too.
+const cutoff = Date.now() / 1000
 await post('A (fastify)', '/admin/revoke', { principal: `${ISSUER}|alice`, before: cutoff })
 await untilRefused(b, laptop)
 await me('B (express)', laptop, 401)
-const relogin = await token('alice', { jti: 'alice-new', iat: cutoff + 1 })
+const relogin = await token('alice', { jti: 'alice-new', iat: Math.floor(cutoff) + 1 })
 await me('B (express)', relogin, 200)
 await me('A (fastify)', relogin, 200)
 
