@@ -1,0 +1,3 @@
+import { firebase } from '@trustgate/fastify' // or '@trustgate/express'
+
+export const issuer = firebase({ projectId: 'my-project' })
