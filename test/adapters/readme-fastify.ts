@@ -1,5 +1,5 @@
 import Fastify from 'fastify'
-import { jwtAuth, type IssuerConfig } from '@trustgate/fastify'
+import { authenticate, jwtAuth, requireScopes, type IssuerConfig } from '@trustgate/fastify'
 
 // issuers: [{ issuer: 'https://auth.example.com', audience: 'https://api.example.com',
 //             jwksUri: 'https://auth.example.com/.well-known/jwks.json' }]
@@ -8,7 +8,7 @@ export async function createApp(issuers: IssuerConfig[]) {
   await app.register(jwtAuth, { issuers })
 
   app.get('/public', async (req) => ({ who: req.principal?.key ?? null }))
-  app.get('/me', { preHandler: app.authenticate }, async (req) => ({ key: req.principal?.key }))
-  app.get('/orders', { preHandler: app.requireScopes('orders:read') }, async () => ({ orders: [] }))
+  app.get('/me', { preHandler: authenticate }, async (req) => ({ key: req.principal?.key }))
+  app.get('/orders', { preHandler: requireScopes('orders:read') }, async () => ({ orders: [] }))
   return app
 }
