@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { VERIFY_CHANNEL, type VerifyMessage } from '../src/observe.js'
+import { Observer, VERIFY_CHANNEL, type VerifyMessage } from '../src/observe.js'
 import { createVerifier, type Verifier } from '../src/verifier.js'
 import { createKey, jwks, nowSeconds, sign, type TestKey } from '../../../test/helpers/keys.js'
 import { captureLogger } from '../../../test/helpers/log.js'
@@ -111,18 +111,21 @@ describe('the trustgate:verify channel', () => {
     expect(messages).toEqual([])
   })
 
-  it('costs nothing without a subscriber: no clock read, no message', async () => {
+  it('costs nothing without a subscriber: no trace, no message', async () => {
     const jwt = await token()
-    const clock = vi.spyOn(performance, 'now')
+    const trace = vi.spyOn(Observer.prototype, 'trace')
+    const settle = vi.spyOn(Observer.prototype, 'settle')
     await verifier.verify(jwt)
     verifier.authenticateCached(`Bearer ${jwt}`)
     await expect(verifier.verify(await token({ exp: nowSeconds() - 600 }))).rejects.toThrow()
-    expect(clock).not.toHaveBeenCalled()
+    expect(() => verifier.authenticateCached('Bearer a b')).toThrow()
+    expect(trace).not.toHaveBeenCalled()
+    expect(settle).not.toHaveBeenCalled()
     expect(messages).toEqual([])
-    // The honest twin: with a subscriber, the same calls read the clock and publish.
+    // The honest twin: with a subscriber, the same calls trace and publish.
     subscribe(VERIFY_CHANNEL, listener)
     await verifier.verify(jwt)
-    expect(clock).toHaveBeenCalled()
+    expect(trace).toHaveBeenCalledTimes(1)
     expect(messages).toHaveLength(1)
   })
 })
