@@ -1,7 +1,7 @@
 /**
- * The Fastify example API with trustgate's OpenTelemetry metrics exposed to Prometheus: the
+ * The Fastify example API with trustgate's OpenTelemetry metrics exposed to Prometheus (the
  * OpenTelemetry SDK's MeterProvider, read by the Prometheus exporter, served at `GET /metrics`
- * on the API's own port. trustgate records through the OpenTelemetry API only; which SDK and
+ * on the API's own port) and the Kubernetes probes `GET /livez` and `GET /readyz`. trustgate records through the OpenTelemetry API only; which SDK and
  * exporter to use is the app's choice, made here.
  */
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus'
@@ -19,6 +19,14 @@ export async function buildMetricsApp({ auth, logger = true }) {
   const exporter = new PrometheusExporter({ preventServerStart: true })
   const meterProvider = new MeterProvider({ readers: [exporter] })
   const app = await buildApp({ auth: { ...auth, metrics: { meterProvider } }, logger })
+
+  // Kubernetes probes: liveness from the process alone (never the IdP), readiness from the
+  // verifier's health(), which reads no network.
+  app.get('/livez', async () => ({ ok: true }))
+  app.get('/readyz', async (request, reply) => {
+    const health = app.trustgate.health()
+    return reply.code(health.ready ? 200 : 503).send(health)
+  })
 
   app.get('/metrics', (request, reply) => {
     // The exporter writes the response itself, in the Prometheus text format.

@@ -43,7 +43,24 @@ describe('the Prometheus metrics example', () => {
     await provider.stop()
   })
 
-  it('counts good and bad requests by outcome and reason, and the cache hits and misses', async () => {
+  it('is alive at once, and ready once the keys are loaded', async () => {
+    expect((await fetch(`${origin}/livez`)).status).toBe(200)
+    const before = await fetch(`${origin}/readyz`)
+    expect(before.status).toBe(503)
+    expect(await before.json()).toMatchObject({
+      ready: false,
+      issuers: [{ issuer: provider.issuer, state: 'never_loaded' }],
+    })
+    await app.trustgate.ready()
+    const after = await fetch(`${origin}/readyz`)
+    expect(after.status).toBe(200)
+    expect(await after.json()).toMatchObject({
+      ready: true,
+      issuers: [{ issuer: provider.issuer, state: 'fresh', keys: 2, lastError: null }],
+    })
+  })
+
+  it('counts good and bad requests by outcome and reason, the cache, and the JWKS', async () => {
     const token = await provider.token('orders-service')
     const call = (authorization?: string): Promise<number> =>
       fetch(`${origin}/orders`, {
@@ -87,6 +104,11 @@ describe('the Prometheus metrics example', () => {
     expect(
       sample(text, 'trustgate_verify_duration_count', { ...issuer, trustgate_cached: 'true' }),
     ).toBe(2)
+    expect(
+      sample(text, 'trustgate_jwks_fetches_total', { ...issuer, trustgate_outcome: 'success' }),
+    ).toBe(1)
+    expect(sample(text, 'trustgate_jwks_keys', issuer)).toBe(2)
+    expect(sample(text, 'trustgate_jwks_age', issuer)).toBeGreaterThanOrEqual(0)
     // Neither the token nor any part of it is in the scrape.
     for (const part of token.split('.')) expect(text).not.toContain(part)
   })

@@ -46,7 +46,8 @@ import {
   type ResourceMetadata,
   type ResourceMetadataOptions,
 } from './resource-metadata.js'
-import { resolveMeterProvider, type MeterProviderLike, type MetricsOptions } from './metrics.js'
+import { createMetrics, resolveMeterProvider, type MetricsOptions } from './metrics.js'
+import { Observer } from './observe.js'
 import { checkOptionNames, fail } from './options.js'
 import {
   algorithmsFor,
@@ -227,7 +228,8 @@ export interface Config {
   readonly tokenCacheMax: number
   readonly mtls: MtlsPolicy | undefined
   readonly resourceMetadata: ResourceMetadata | undefined
-  readonly meterProvider: MeterProviderLike | undefined
+  /** Publishes outcomes and key-set events, and records metrics (observe.ts). */
+  readonly observer: Observer
 }
 
 // The option names each level accepts: one constant per level. A name that is not listed throws
@@ -378,6 +380,7 @@ function keySource(
   timing: JwksTiming,
   logger: Logger,
   clock: Clock,
+  observer: Observer,
 ): { source: KeySource; hmac: boolean; publicKey?: VerificationKey } {
   const { issuer, template } = spellings
   const present = KEY_SOURCES.filter((name) => config[name] !== undefined && config[name] !== false)
@@ -399,7 +402,10 @@ function keySource(
   if (config.jwksUri !== undefined) {
     const url = checkUrl(config.jwksUri instanceof URL ? config.jwksUri.href : config.jwksUri)
     if (typeof url === 'string') fail(`${field}.jwksUri`, url)
-    return { source: new RemoteKeySource(issuer, url, timing, logger, clock), hmac: false }
+    return {
+      source: new RemoteKeySource(issuer, url, timing, logger, clock, observer),
+      hmac: false,
+    }
   }
   if (config.discoveryUrl !== undefined && config.discovery === undefined) {
     fail(`${field}.discoveryUrl`, 'needs discovery: true')
@@ -432,7 +438,10 @@ function keySource(
       metadata = discoveryUrl(where)
     }
     const discover = (): Promise<URL> => discoverJwksUri(issuer, timing.timeoutDuration, metadata)
-    return { source: new RemoteKeySource(issuer, discover, timing, logger, clock), hmac: false }
+    return {
+      source: new RemoteKeySource(issuer, discover, timing, logger, clock, observer),
+      hmac: false,
+    }
   }
   if (config.keys !== undefined) {
     return { source: new StaticKeySource(staticKeys(config.keys, `${field}.keys`)), hmac: false }
@@ -514,8 +523,20 @@ export function resolveConfig(options: VerifierOptions): Config {
   if (!Array.isArray(options.issuers) || options.issuers.length === 0) {
     fail('issuers', 'is required: at least one trusted issuer')
   }
-  const shared: IssuerShared = { timing, logger, clockTolerance, clock }
   const issuers = new Map<string, IssuerPolicy>()
+  // Metrics read the key sources' state when a reader collects, never in between.
+  const meterProvider = resolveMeterProvider(options.metrics)
+  const observer = new Observer(
+    meterProvider === undefined
+      ? undefined
+      : createMetrics(meterProvider, () =>
+          [...issuers.values()].map((policy) => ({
+            issuer: policy.issuer,
+            ...policy.keys.state(clock.monotonic()),
+          })),
+        ),
+  )
+  const shared: IssuerShared = { timing, logger, clockTolerance, clock, observer }
   const spellings = new Set<string>()
   const list: readonly IssuerConfig[] = options.issuers
   for (const [i, config] of list.entries()) {
@@ -541,7 +562,6 @@ export function resolveConfig(options: VerifierOptions): Config {
   const mtls = resolveMtls(options.mtls)
   // DPoP: pass { dpopSigningAlgValuesSupported } here once the verifier accepts DPoP proofs.
   const resourceMetadata = resolveResourceMetadata(options.resourceMetadata)
-  const meterProvider = resolveMeterProvider(options.metrics)
   return Object.freeze({
     issuers,
     matcher,
@@ -551,7 +571,7 @@ export function resolveConfig(options: VerifierOptions): Config {
     tokenCacheMax,
     mtls,
     resourceMetadata,
-    meterProvider,
+    observer,
   })
 }
 
@@ -562,6 +582,8 @@ export interface IssuerShared {
   readonly clockTolerance: number
   /** The verifier's clocks (clock.ts): key sources measure their intervals with it. */
   readonly clock: Clock
+  /** Where key sources report their fetches (observe.ts). */
+  readonly observer: Observer
 }
 
 /**
@@ -596,6 +618,7 @@ export function resolveIssuerPolicy(
     shared.timing,
     shared.logger,
     shared.clock,
+    shared.observer,
   )
   if (config.requireExp !== undefined && typeof config.requireExp !== 'boolean') {
     fail(`${field}.requireExp`, 'must be a boolean')

@@ -155,3 +155,4 @@ export {
   type MetricAttributes,
   type MetricsOptions,
 } from './metrics.js'
+export { READY_TIMEOUT_MS, type Health, type IssuerHealth, type ReadyOptions } from './health.js'

@@ -15,6 +15,7 @@ import {
 import type { Clock } from './clock.js'
 import { fetchJson, FetchError } from './fetch.js'
 import { MAX_LOGGED_URL, sanitize, type Logger } from './log.js'
+import type { JwksMessage, Observer } from './observe.js'
 import { isObject } from './token.js'
 
 /**
@@ -126,6 +127,19 @@ export interface KeySource {
   ): readonly VerificationKey[] | Promise<readonly VerificationKey[]>
   /** Changes whenever the set of keys is replaced by a different one. */
   readonly generation: number
+  /** What the source knows of its keys, for `health()` and the metrics: no network, no fetch. */
+  state(now: number): KeySourceState
+}
+
+/** A key source's state (health.ts describes each `state`). */
+export interface KeySourceState {
+  readonly state: 'static' | 'fresh' | 'stale' | 'cooling_down' | 'failing' | 'never_loaded'
+  /** Keys that serve now. */
+  readonly keys: number
+  /** Wall-clock epoch milliseconds of the last successful fetch, or `null`. */
+  readonly lastFetchAt: number | null
+  /** The fixed description of the last fetch's failure, or `null` when it succeeded. */
+  readonly lastError: string | null
 }
 
 /** Thrown by {@link KeySource.find} when an issuer's keys cannot be had and none are cached. */
@@ -143,6 +157,9 @@ export class StaticKeySource implements KeySource {
   find(kid: string | undefined): readonly VerificationKey[] {
     return this.#set.match(kid)
   }
+  state(): KeySourceState {
+    return { state: 'static', keys: this.#set.keys.length, lastFetchAt: null, lastError: null }
+  }
 }
 
 /**
@@ -157,6 +174,9 @@ export class SecretKeySource implements KeySource {
   }
   find(): readonly VerificationKey[] {
     return this.#keys
+  }
+  state(): KeySourceState {
+    return { state: 'static', keys: 1, lastFetchAt: null, lastError: null }
   }
 }
 
@@ -188,6 +208,11 @@ export class RemoteKeySource implements KeySource {
   readonly #timing: JwksTiming
   readonly #logger: Logger
   readonly #clock: Clock
+  /** Why the last fetch failed (a fixed description), `null` after a success. */
+  #lastError: string | null = null
+  /** Wall-clock time of the last successful fetch, for `health()`. */
+  #lastFetchAt: number | null = null
+  readonly #observer: Observer | undefined
 
   constructor(
     issuer: string,
@@ -195,6 +220,7 @@ export class RemoteKeySource implements KeySource {
     timing: JwksTiming,
     logger: Logger,
     clock: Clock,
+    observer?: Observer,
   ) {
     this.#issuer = issuer
     if (location instanceof URL) this.#url = location
@@ -202,6 +228,23 @@ export class RemoteKeySource implements KeySource {
     this.#timing = timing
     this.#logger = logger
     this.#clock = clock
+    this.#observer = observer
+  }
+
+  state(now: number): KeySourceState {
+    const lastError = this.#lastError
+    const failed = lastError !== null
+    // A set past `maxStale` no longer serves: as good as none.
+    const set = now - this.#fetchedAt < this.#timing.maxStale ? this.#set : undefined
+    let state: KeySourceState['state']
+    if (set !== undefined) {
+      state = !failed && now - this.#fetchedAt < this.#timing.cacheMaxAge ? 'fresh' : 'stale'
+    } else if (this.#set === undefined && !failed) {
+      state = 'never_loaded'
+    } else {
+      state = now - this.#lastAttempt < this.#timing.cooldownDuration ? 'cooling_down' : 'failing'
+    }
+    return { state, keys: set?.keys.length ?? 0, lastFetchAt: this.#lastFetchAt, lastError }
   }
 
   get generation(): number {
@@ -261,6 +304,9 @@ export class RemoteKeySource implements KeySource {
 
   async #fetch(): Promise<void> {
     const issuer = this.#issuer
+    // The clock is read for the jwks channel and metrics only when someone listens.
+    const observed = this.#observer?.jwksActive === true
+    const started = observed ? performance.now() : 0
     let parsed: ParsedKeySet
     try {
       // Discovery is read again for every fetch, so that a corrected document is followed
@@ -274,6 +320,10 @@ export class RemoteKeySource implements KeySource {
       // cooldown (a hanging IdP) is not retried back to back.
       this.#lastAttempt = this.#clock.monotonic()
       this.#lastFailed = true
+      // A fixed description for health(): FetchError messages name a status, a timeout, a size or
+      // a parse failure, never a response body.
+      this.#lastError = error instanceof FetchError ? error.message : 'unknown error'
+      if (observed) this.#report('failed', started)
       this.#logger.error(
         {
           event: 'jwks_fetch_failed',
@@ -299,9 +349,15 @@ export class RemoteKeySource implements KeySource {
       )
     }
     const previous = this.#set
-    if (previous !== undefined && previous.sameAs(parsed.set)) return
+    this.#lastFetchAt = this.#clock.now()
+    this.#lastError = null
+    if (previous !== undefined && previous.sameAs(parsed.set)) {
+      if (observed) this.#report('unchanged', started)
+      return
+    }
     this.#set = parsed.set
     this.#generation++
+    if (observed) this.#report('updated', started)
     // Counts, not lists of kids: the line stays small whatever the set holds.
     this.#logger.info(
       {
@@ -312,5 +368,15 @@ export class RemoteKeySource implements KeySource {
       },
       'trustgate loaded the issuer keys',
     )
+  }
+
+  #report(event: JwksMessage['event'], started: number): void {
+    this.#observer?.jwks({
+      issuer: this.#issuer,
+      event,
+      keys: this.#set?.keys.length ?? 0,
+      error: event === 'failed' ? this.#lastError : null,
+      durationMs: performance.now() - started,
+    })
   }
 }

@@ -23,7 +23,7 @@ import {
   type KeyRejection,
   type VerificationKey,
 } from './algorithms.js'
-import type { KeySource } from './jwks.js'
+import type { KeySource, KeySourceState } from './jwks.js'
 import { fail } from './options.js'
 import { isObject } from './token.js'
 
@@ -176,5 +176,8 @@ export class PublicKeySource implements KeySource {
   }
   find(): readonly VerificationKey[] {
     return this.#keys
+  }
+  state(): KeySourceState {
+    return { state: 'static', keys: 1, lastFetchAt: null, lastError: null }
   }
 }

@@ -20,8 +20,9 @@ import {
 } from './log.js'
 import type { ResourceMetadata } from './resource-metadata.js'
 import { createRejectionLog, indexIssuers, issuerHint } from './rejections.js'
-import { createMetrics } from './metrics.js'
-import { Observer, type Trace } from './observe.js'
+import type { Trace } from './observe.js'
+import { configError } from './options.js'
+import { healthOf, loadAll, READY_TIMEOUT_MS, type Health, type ReadyOptions } from './health.js'
 import { createPrincipal, type Principal } from './principal.js'
 import { createRevocation, type RevocationRule } from './revocation.js'
 import {
@@ -62,6 +63,17 @@ export interface Verifier {
    * `revocation.store` within the store's propagation delay. Needs the `revocation` option.
    */
   revoke(rule: RevocationRule): Promise<void>
+  /**
+   * Each configured issuer's keys as its key source knows them (state, count, last fetch, last
+   * error) and whether all can serve: synchronous, no network. For readiness probes.
+   */
+  health(): Health
+  /**
+   * Loads every remote issuer's keys (discovery and JWKS) and resolves once all can serve; rejects
+   * with an error naming the issuers whose keys could not be loaded, when their fetches fail or
+   * after `timeout` ms (default 10000). For start-up: `await verifier.ready()` before listening.
+   */
+  ready(options?: ReadyOptions): Promise<void>
   /** Builds the errors of this verifier's realm, for guards. */
   readonly errors: ErrorFactory
   /** The protected resource metadata (RFC 9728) to serve, when the options configure it. */
@@ -93,9 +105,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const sampler = new LogSampler()
   const logRejection = createRejectionLog(logger, () => clock.monotonic())
   const spellings = indexIssuers([...config.issuers.values()].flatMap((policy) => policy.spellings))
-  const observer = new Observer(
-    config.meterProvider === undefined ? undefined : createMetrics(config.meterProvider, () => []),
-  )
+  const { observer } = config
   const cache =
     config.tokenCacheMax > 0
       ? new BoundedLru<CacheEntry>({
@@ -353,6 +363,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
         )
       }
       return revocation.revoke(rule)
+    },
+    health: () => healthOf(config.issuers, clock.monotonic()),
+    ready(readyOptions = {}) {
+      const { timeout = READY_TIMEOUT_MS } = readyOptions
+      if (!Number.isSafeInteger(timeout) || timeout <= 0) {
+        throw configError('ready() timeout', 'must be an integer number of milliseconds > 0')
+      }
+      return loadAll(config.issuers, clock.monotonic(), timeout)
     },
     errors,
     resourceMetadata: config.resourceMetadata,

@@ -17,6 +17,7 @@ import {
   type ClientCertificate,
   type Guard,
   type Principal,
+  type ReadyOptions,
   type Requirement,
   type Verifier,
   type VerifierOptions,
@@ -62,6 +63,13 @@ export interface FastifyJwtAuthOptions extends VerifierOptions {
    * certificate is the TLS peer certificate of the request's own socket, and no header is read.
    */
   getClientCertificate?: (request: FastifyRequest) => ClientCertificate | null | undefined
+  /**
+   * `true` or `{ timeout }`: `app.ready()` (and so `listen()`) waits, in an `onReady` hook, until
+   * every remote issuer's keys are loaded (`verifier.ready()`), and fails naming the issuers whose
+   * keys could not be had within `timeout` ms (default 10000). Default `false`: keys load on the
+   * first request that needs them.
+   */
+  waitForKeys?: boolean | { timeout?: number }
 }
 
 /**
@@ -310,8 +318,25 @@ const ADAPTER_OPTION_NAMES: readonly (keyof FastifyJwtAuthOptions)[] = [
   'required',
   'skip',
   'getClientCertificate',
+  'waitForKeys',
 ]
 const OPTION_NAMES = new Set<string>([...VERIFIER_OPTION_NAMES, ...ADAPTER_OPTION_NAMES])
+
+/** The `waitForKeys` option as `ready()` options, or `undefined` when off. */
+function readyOptionsOf(value: unknown): ReadyOptions | undefined {
+  if (value === false) return undefined
+  if (value === true) return {}
+  if (typeof value === 'object' && value !== null) {
+    checkOptionNames(value, ['timeout'], 'waitForKeys')
+    const { timeout } = value as { timeout?: unknown }
+    if (timeout === undefined) return {}
+    if (typeof timeout === 'number' && Number.isSafeInteger(timeout) && timeout > 0) {
+      return { timeout }
+    }
+    throw optionError('waitForKeys.timeout', 'must be an integer number of milliseconds > 0')
+  }
+  throw optionError('waitForKeys', 'must be a boolean or { timeout }')
+}
 
 const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, options) => {
   // A misspelt option (`respnd: false`) must not leave its setting at the default in silence.
@@ -322,6 +347,7 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
     required = false,
     skip,
     getClientCertificate,
+    waitForKeys = false,
     ...verifierOptions
   } = options
   if (getToken !== undefined && typeof getToken !== 'function') {
@@ -335,6 +361,7 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
   if (skip !== undefined && typeof skip !== 'function') {
     throw optionError('skip', 'must be a function')
   }
+  const readyOptions = readyOptionsOf(waitForKeys)
   const instance = fastify as Scoped
   if (Object.hasOwn(instance, SCOPE)) {
     throw new Error(
@@ -385,6 +412,13 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
       { config: { trustgate: { required: false } } },
       async (_request, reply) => reply.type('application/json').send(metadata.document),
     )
+  }
+
+  // Readiness the Fastify way: `app.ready()` resolves only once the keys are loaded.
+  if (readyOptions !== undefined) {
+    fastify.addHook('onReady', async function trustgateWaitForKeys() {
+      await verifier.ready(readyOptions)
+    })
   }
 
   fastify.addHook('onRoute', function trustgateRoute(route) {
