@@ -207,7 +207,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   // Every outcome leaves a trace: a sampled debug line for a rejection (rejections.ts) and, when
   // someone listens, a diagnostics-channel message and metrics (observe.ts). Without a subscriber
-  // or metrics, no clock is read and nothing is allocated. `return await` keeps the catch here.
+  // or metrics, no trace and no message is built. `return await` keeps the catch here.
   async function verify(token: string, context?: RequestContext): Promise<Principal> {
     const trace = observer.active ? observer.trace() : undefined
     try {
