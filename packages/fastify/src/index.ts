@@ -24,7 +24,6 @@ import {
   VERIFIER_OPTION_NAMES,
 } from '@trustgate/core'
 import type {
-  FastifyError,
   FastifyInstance,
   FastifyPluginAsync,
   FastifyReply,
@@ -134,11 +133,15 @@ interface Scope {
 const SCOPE = Symbol('trustgate.scope')
 // The requirement of a guard, read by the OpenAPI support.
 const REQUIREMENT = Symbol('trustgate.requirement')
-// Marks a route whose error handler trustgate has wrapped, so that nested scopes wrap it once.
-const WRAPPED = Symbol('trustgate.wrapped')
+// The variant of a guard that answers a refusal itself; see useDirectGuards.
+const DIRECT = Symbol('trustgate.direct')
 
 type Scoped = FastifyInstance & { [SCOPE]?: Scope }
-type Tagged = AuthGuard & { [REQUIREMENT]: Requirement }
+type Done = (error?: Error) => void
+type DirectGuard = ((request: FastifyRequest, reply: FastifyReply, done: Done) => void) & {
+  [REQUIREMENT]: Requirement
+}
+type Tagged = AuthGuard & { [REQUIREMENT]: Requirement; [DIRECT]: DirectGuard }
 
 function scopeOf(request: FastifyRequest): Scope | undefined {
   return (request.server as Scoped)[SCOPE]
@@ -177,6 +180,23 @@ function refuse(scope: Scope, reply: FastifyReply, done: (error?: Error) => void
   done(asError(error))
 }
 
+/** A guard's refusal, for `@fastify/auth` and `await`: the error is handed on as it is. */
+function handOn(_request: FastifyRequest, _reply: FastifyReply, done: Done, error: unknown): void {
+  done(asError(error))
+}
+
+/** A guard's refusal on a route hook: answered with the scope's `respond`, handed on otherwise. */
+function answerOrHandOn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: Done,
+  error: unknown,
+): void {
+  const scope = scopeOf(request)
+  if (scope === undefined) done(asError(error))
+  else refuse(scope, reply, done, error)
+}
+
 function notRegistered(name: string): Error {
   // A guard on a route outside every registration must fail closed: a 500 that says why,
   // never a route left open (the plugin registered in a sibling context, say).
@@ -189,7 +209,6 @@ function notRegistered(name: string): Error {
   )
 }
 
-const RESOLVED: Promise<void> = Promise.resolve()
 // A request that `skip` picked: no principal, and `required` does not apply.
 const SKIPPED = Symbol('skipped')
 
@@ -207,43 +226,63 @@ function makeGuard(requirement: Requirement, name: string): AuthGuard {
     }
     return check
   }
-  function trustgateGuard(request: FastifyRequest, reply: FastifyReply): Promise<void>
-  function trustgateGuard(
+  // Runs the check and ends in exactly one of `done()` or `refused(…)`, at once when it can (no
+  // promise for a guard that decides synchronously).
+  function run(
     request: FastifyRequest,
     reply: FastifyReply,
-    done: (error?: Error) => void,
-  ): void
-  function trustgateGuard(
-    request: FastifyRequest,
-    _reply: FastifyReply,
-    done?: (error?: Error) => void,
-  ): Promise<void> | undefined {
+    done: Done,
+    refused: (request: FastifyRequest, reply: FastifyReply, done: Done, error: unknown) => void,
+  ): void {
     let result: void | Promise<void>
     try {
       const scope = scopeOf(request)
       if (scope === undefined) throw notRegistered(name)
       result = checkOf(scope)(request.principal)
     } catch (error) {
-      if (done === undefined) return Promise.reject(asError(error))
-      done(asError(error))
+      refused(request, reply, done, error)
+      return
+    }
+    if (!(result instanceof Promise)) {
+      done()
+      return
+    }
+    result.then(
+      () => {
+        done()
+      },
+      (error: unknown) => {
+        refused(request, reply, done, error)
+      },
+    )
+  }
+  function trustgateGuard(request: FastifyRequest, reply: FastifyReply): Promise<void>
+  function trustgateGuard(request: FastifyRequest, reply: FastifyReply, done: Done): void
+  function trustgateGuard(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done?: Done,
+  ): Promise<void> | undefined {
+    if (done !== undefined) {
+      run(request, reply, done, handOn)
       return undefined
     }
-    if (done === undefined) return result instanceof Promise ? result : RESOLVED
-    if (result instanceof Promise) {
-      result.then(
-        () => {
-          done()
-        },
-        (error: unknown) => {
-          done(asError(error))
-        },
-      )
-    } else {
-      done()
-    }
-    return undefined
+    return new Promise<void>((resolve, reject) => {
+      const settle: Done = (error) => {
+        if (error === undefined) resolve()
+        else reject(error)
+      }
+      run(request, reply, settle, handOn)
+    })
   }
-  return Object.assign(trustgateGuard, { [REQUIREMENT]: requirement }) satisfies Tagged
+  function trustgateDirect(request: FastifyRequest, reply: FastifyReply, done: Done): void {
+    run(request, reply, done, answerOrHandOn)
+  }
+  const direct: DirectGuard = Object.assign(trustgateDirect, { [REQUIREMENT]: requirement })
+  return Object.assign(trustgateGuard, {
+    [REQUIREMENT]: requirement,
+    [DIRECT]: direct,
+  }) satisfies Tagged
 }
 
 /**
@@ -288,26 +327,18 @@ function guardsOf(route: RouteOptions): Requirement[] {
 }
 
 /**
- * Lets a guard hand its AuthError on (as `@fastify/auth` needs) and still answer with our body:
- * the route's error handler answers AuthErrors of a `respond` scope, and hands every other error
- * to the handler the route would have had, without passing it through Fastify twice.
+ * A guard hands its AuthError on (`done(error)`), so that `@fastify/auth` can try its next
+ * strategy. Where Fastify itself calls it, a route hook, the scope's `respond` decides instead:
+ * so each guard among a route's own hooks is swapped, as the route is added, for its variant
+ * that answers with trustgate's body. No error handler is involved: every other error of the
+ * route takes the path it always took, once.
  */
-function wrapErrorHandler(route: RouteOptions & { [WRAPPED]?: true }): void {
-  // A route's own error handler is the app's decision: it sees the AuthError as it is.
-  if (route.errorHandler !== undefined || route[WRAPPED] === true) return
-  route[WRAPPED] = true
-  route.errorHandler = function trustgateErrorHandler(
-    error: FastifyError,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ) {
-    if (scopeOf(request)?.respond === true && isAuthError(error)) {
-      answer(reply, error)
-      return undefined
-    }
-    // Its result (a promise, or a payload) goes back to Fastify as if it had been called directly.
-    const next = request.server.errorHandler as (...args: unknown[]) => unknown
-    return next(error, request, reply)
+function useDirectGuards(route: RouteOptions): void {
+  const swap = (hook: unknown): unknown => (hook as Partial<Tagged> | undefined)?.[DIRECT] ?? hook
+  const hooks = route as unknown as Record<'onRequest' | 'preValidation' | 'preHandler', unknown>
+  for (const name of ['onRequest', 'preValidation', 'preHandler'] as const) {
+    const value = hooks[name]
+    if (value !== undefined) hooks[name] = Array.isArray(value) ? value.map(swap) : swap(value)
   }
 }
 
@@ -422,7 +453,7 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
   }
 
   fastify.addHook('onRoute', function trustgateRoute(route) {
-    wrapErrorHandler(route)
+    useDirectGuards(route)
     // With @fastify/swagger, guarded routes document their security and 401/403 by themselves.
     if (this.hasPlugin('@fastify/swagger')) {
       markRoute(route, guardsOf(route), ((this as Scoped)[SCOPE] ?? scope).respond)

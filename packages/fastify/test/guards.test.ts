@@ -137,12 +137,38 @@ describe('guards imported from the package', () => {
       return { key: request.principal?.key }
     })
     await app.ready()
-    expect(await get(app, '/me')).toMatchObject({ status: 401, body: MISSING })
+    // The rejection reaches Fastify's error handler, which keeps status and challenge.
+    expect(await get(app, '/me')).toMatchObject({
+      status: 401,
+      challenge: 'Bearer realm="api"',
+      body: { statusCode: 401, code: 'missing_token' },
+    })
     expect(await get(app, '/me', await token())).toMatchObject({ status: 403 })
     expect(await get(app, '/me', await token({ scope: 'orders:read' }))).toMatchObject({
       status: 200,
       body: { key: `${ISSUER}|alice` },
     })
+  })
+
+  it('leave every other error of a guarded route to its usual path, handled once', async () => {
+    const log = captureLogger()
+    const app = Fastify({ loggerInstance: log.logger })
+    apps.push(app)
+    await app.register(jwtAuth, options())
+    let onError = 0
+    app.addHook('onError', async () => {
+      onError++
+    })
+    app.get('/boom', { preHandler: [authenticate, requireScopes('a')] }, async () => {
+      throw new Error('the database is down')
+    })
+    await app.ready()
+    expect((await get(app, '/boom', await token({ scope: 'a' }))).status).toBe(500)
+    expect(onError).toBe(1)
+    expect(log.lines.filter((line) => line.level === 50)).toHaveLength(1)
+    // A refusal is answered by the guard itself: no error path at all.
+    expect((await get(app, '/boom')).status).toBe(401)
+    expect(onError).toBe(1)
   })
 
   it('refuse a scope list given as an array or a space-separated string, suggesting the call', () => {
