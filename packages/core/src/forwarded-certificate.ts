@@ -201,10 +201,12 @@ function parseXfccElements(value: string): Map<string, string>[] {
         }
       }
     } else {
-      const end = value.slice(i).search(/[;,]/)
-      item = end === -1 ? value.slice(i) : value.slice(i, i + end)
+      // A scan, not a search on a slice: a copy of the rest per pair would be quadratic.
+      let end = i
+      while (end < value.length && value[end] !== ';' && value[end] !== ',') end++
+      item = value.slice(i, end)
       if (item.includes('"')) return malformed()
-      i += item.length
+      i = end
       item = item.trim()
     }
     pairs.set(key, item)

@@ -168,6 +168,9 @@ describe('the header parsers', () => {
     expect(parseXfcc(quoted)).toEqual(alice.der)
     // Unquoted Cert, as Envoy writes it when nothing needs quoting, and keys in any case.
     expect(parseXfcc(`cert=${encodeURIComponent(alice.cert)};URI=spiffe://a`)).toEqual(alice.der)
+    // Many elements before it (Envoy appends one per hop; a client may send any number).
+    const many = `${'By=spiffe://hop;URI=x,'.repeat(2000)}${encode('xfcc', alice)}`
+    expect(parseXfcc(many)).toEqual(alice.der)
     // The last element without Cert: no certificate, even if an earlier element has one.
     expect(parseXfcc(`${encode('xfcc', alice)},By=spiffe://proxy;Hash=abc`)).toBeUndefined()
   })
