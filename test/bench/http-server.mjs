@@ -8,10 +8,23 @@ import { silentLogger } from './fixtures.mjs'
 
 const row = process.env.BENCH_ROW
 const { issuer, audience, jwksUri, publicKeyPem } = JSON.parse(process.env.BENCH_CONFIG)
-const trustgateOptions = (cache) => ({
+const trustgateOptions = async (cache) => ({
   issuers: [{ issuer, audience, jwksUri, algorithms: ['RS256'] }],
   ...(cache ? {} : { tokenCache: false }),
+  ...(row.endsWith('-revocation') ? { revocation: await revocationOptions() } : {}),
 })
+
+// The `*-revocation` rows: revocation on, its mirror holding 10,000 revoked jtis (none of them
+// the bench token's), kept in process by the memory store.
+async function revocationOptions() {
+  const { createMemoryRevocationStore } = await import('@trustgate/core')
+  const store = createMemoryRevocationStore()
+  const until = Math.floor(Date.now() / 1000) + 3600
+  for (let i = 0; i < 10_000; i++) {
+    store.add({ issuer, jti: `revoked-${i}`, expiresAt: until, until })
+  }
+  return { store }
+}
 
 async function fastifyApp() {
   const { default: Fastify } = await import('fastify')
@@ -24,9 +37,10 @@ async function fastifyApp() {
       app.get('/me', reply)
       break
     case 'fastify+trustgate':
+    case 'fastify+trustgate-revocation':
     case 'fastify+trustgate-uncached': {
       const { jwtAuth } = await import('@trustgate/fastify')
-      await app.register(jwtAuth, trustgateOptions(row === 'fastify+trustgate'))
+      await app.register(jwtAuth, await trustgateOptions(row !== 'fastify+trustgate-uncached'))
       app.get('/me', { preHandler: app.authenticate }, reply)
       break
     }
@@ -64,9 +78,15 @@ async function expressApp() {
       app.get('/me', reply)
       break
     case 'express+trustgate':
+    case 'express+trustgate-revocation':
     case 'express+trustgate-uncached': {
       const { jwtAuth, requireAuth } = await import('@trustgate/express')
-      app.use(jwtAuth({ ...trustgateOptions(row === 'express+trustgate'), logger: silentLogger }))
+      app.use(
+        jwtAuth({
+          ...(await trustgateOptions(row !== 'express+trustgate-uncached')),
+          logger: silentLogger,
+        }),
+      )
       app.get('/me', requireAuth(), reply)
       break
     }
