@@ -15,6 +15,7 @@
  * second to hold, a verifier with revocation on requires `iat` and refuses tokens older than
  * `maxTokenLifetime` (reasons `missing_iat`, `token_too_old`).
  */
+import type { Clock } from './clock.js'
 import type { ErrorFactory, InvalidTokenReason } from './errors.js'
 import { LogSampler, type Logger } from './log.js'
 import { checkOptionNames, fail } from './options.js'
@@ -376,9 +377,9 @@ export interface Revocation {
    * token, or returns `undefined` when the mirror is not confirmed fresh and the caller must await
    * {@link Revocation.admit}.
    */
-  admitCached(principal: Principal, nowMs: number): Principal | undefined
+  admitCached(principal: Principal, nowMs: number, monoMs: number): Principal | undefined
   /** The check of a request, waiting for the sync in flight when the mirror is not fresh. */
-  admit(principal: Principal, nowMs: number): Principal | Promise<Principal>
+  admit(principal: Principal, nowMs: number, monoMs: number): Principal | Promise<Principal>
   /** Adds a rule here at once, and to the store for every other instance. */
   revoke(rule: RevocationRule): Promise<void>
 }
@@ -393,13 +394,14 @@ function milliseconds(value: unknown, field: string, fallback: number, min: numb
 
 /**
  * Validates `VerifierOptions.revocation` and builds STEP 9 over it. `tolerance` is the largest
- * clock tolerance of the configured issuers, in seconds.
+ * clock tolerance of the configured issuers, in seconds; `clock` the verifier's (clock.ts).
  */
 export function createRevocation(
   options: RevocationOptions,
   errors: ErrorFactory,
   logger: Logger,
   tolerance: number,
+  clock: Clock,
 ): Revocation {
   if (!isObject(options)) fail('revocation', 'must be an object')
   checkOptionNames(options, Object.keys(OPTION_NAMES), 'revocation')
@@ -454,7 +456,7 @@ export function createRevocation(
   let version: number | undefined
 
   function logStore(message: string, error?: unknown): void {
-    const suppressed = storeSampler.take(performance.now())
+    const suppressed = storeSampler.take(clock.monotonic())
     if (suppressed === undefined) return
     logger.warn(
       {
@@ -467,14 +469,14 @@ export function createRevocation(
   }
 
   function remember(record: RevocationRecord): void {
-    if (!mirror.add(record, Date.now() / 1000)) {
+    if (!mirror.add(record, clock.now() / 1000)) {
       overflow = true
       reload = true
     }
   }
 
   function pull(): Promise<void> {
-    const started = performance.now()
+    const started = clock.monotonic()
     pulling = (async () => {
       try {
         for (const [text, record] of pending) {
@@ -486,7 +488,7 @@ export function createRevocation(
           const records = await store.load()
           if (!Array.isArray(records))
             throw new TypeError('the store answered load() without a list')
-          mirror.sweep(Date.now() / 1000)
+          mirror.sweep(clock.now() / 1000)
           overflow = false
           let invalid = 0
           for (const item of records) {
@@ -504,7 +506,7 @@ export function createRevocation(
           reload = overflow
           version = current
         } else {
-          mirror.sweep(Date.now() / 1000, false)
+          mirror.sweep(clock.now() / 1000, false)
         }
         lastOkAt = started
         failing = false
@@ -519,7 +521,7 @@ export function createRevocation(
         )
       } finally {
         pulling = undefined
-        nextPullAt = performance.now() + syncInterval
+        nextPullAt = clock.monotonic() + syncInterval
       }
     })()
     return pulling
@@ -545,7 +547,7 @@ export function createRevocation(
 
   function unchecked(principal: Principal, nowMs: number): Principal {
     if (policy === 'accept') {
-      const suppressed = uncheckedSampler.take(performance.now())
+      const suppressed = uncheckedSampler.take(clock.monotonic())
       if (suppressed !== undefined) {
         logger.warn(
           { event: 'revocation_unchecked', suppressed },
@@ -570,7 +572,7 @@ export function createRevocation(
         pushLive = live
         if (!pushLive) return
         // Rules added while the channel was down were missed: load them now.
-        pushLiveSince = performance.now()
+        pushLiveSince = clock.monotonic()
         reload = true
         if (pulling === undefined) void pull()
       },
@@ -580,8 +582,7 @@ export function createRevocation(
   if (pulling === undefined) void pull()
 
   return {
-    admitCached(principal, nowMs) {
-      const mono = performance.now()
+    admitCached(principal, nowMs, mono) {
       if (pulling === undefined && mono >= nextPullAt) void pull()
       if (fresh(mono)) return decide(principal, nowMs)
       // The store failed: `fallback` and `accept` answer at once from the mirror.
@@ -590,8 +591,7 @@ export function createRevocation(
       if (policy === 'fail-closed') throw errors.storeUnavailable('revocation_unavailable')
       return unchecked(principal, nowMs)
     },
-    admit(principal, nowMs) {
-      const mono = performance.now()
+    admit(principal, nowMs, mono) {
       if (pulling === undefined && mono >= nextPullAt) void pull()
       if (fresh(mono)) return decide(principal, nowMs)
       if (failing && policy !== 'fail-closed') return unchecked(principal, nowMs)
@@ -603,13 +603,13 @@ export function createRevocation(
       // The mirror is being synced (start-up, after an idle spell, after an outage): wait for it,
       // for at most the store's own timeout, rather than decide on a list that may be old.
       return inFlight.then(() => {
-        if (fresh(performance.now())) return decide(principal, Date.now())
+        if (fresh(clock.monotonic())) return decide(principal, clock.now())
         if (policy === 'fail-closed') throw errors.storeUnavailable('revocation_unavailable')
-        return unchecked(principal, Date.now())
+        return unchecked(principal, clock.now())
       })
     },
     async revoke(rule) {
-      const record = toRecord(rule, Date.now() / 1000, lifetimes)
+      const record = toRecord(rule, clock.now() / 1000, lifetimes)
       // In force here at once, whatever the store answers.
       remember(record)
       try {

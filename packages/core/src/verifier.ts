@@ -124,6 +124,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           errors,
           logger,
           Math.max(...[...config.issuers.values()].map((policy) => policy.clockTolerance)),
+          clock,
         )
 
   function logUntrusted(
@@ -200,9 +201,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return principal
   }
 
-  function admit(principal: Principal, nowMs: number): Principal | Promise<Principal> {
+  function admit(
+    principal: Principal,
+    nowMs: number,
+    monoMs: number,
+  ): Principal | Promise<Principal> {
     // STEP 9: revocation, against the local mirror of the shared rules (revocation.ts).
-    return revocation === undefined ? principal : revocation.admit(principal, nowMs)
+    return revocation === undefined ? principal : revocation.admit(principal, nowMs, monoMs)
   }
 
   // Every outcome leaves a trace: a sampled debug line for a rejection (rejections.ts) and, when
@@ -236,7 +241,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const monoMs = clock.monotonic()
     const cached = fromCache(token, nowMs, monoMs, trace)
     // STEP 8 and STEP 9 (below) run on a cache hit too.
-    if (cached !== undefined) return admit(constrain(cached, context), nowMs)
+    if (cached !== undefined) return admit(constrain(cached, context), nowMs, monoMs)
 
     // STEP 2: decode header and payload without trusting them; length first, before any work.
     const decoded = decodeToken(token, maxTokenLength)
@@ -312,7 +317,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       nbf: payload.nbf as number | undefined,
       iat: payload.iat as number | undefined,
     })
-    return admit(constrain(principal, context), nowMs)
+    return admit(constrain(principal, context), nowMs, monoMs)
   }
 
   return Object.freeze({
@@ -342,12 +347,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
         // which publishes a miss.
         if (token.length > maxTokenLength) return undefined
         const nowMs = clock.now()
-        const cached = fromCache(token, nowMs, clock.monotonic(), trace)
+        const monoMs = clock.monotonic()
+        const cached = fromCache(token, nowMs, monoMs, trace)
         if (cached === undefined) return undefined
         const constrained = constrain(cached, context)
         // STEP 9: revocation; `undefined` when the mirror must be synced first.
         const principal =
-          revocation === undefined ? constrained : revocation.admitCached(constrained, nowMs)
+          revocation === undefined
+            ? constrained
+            : revocation.admitCached(constrained, nowMs, monoMs)
         if (trace !== undefined && principal !== undefined) observer.settle(trace, false)
         return principal
       } catch (error) {
