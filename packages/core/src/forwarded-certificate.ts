@@ -226,9 +226,12 @@ function parseXfccElements(value: string): Map<string, string>[] {
 }
 
 /**
- * Envoy XFCC. Each proxy on the way appends one element (`forward_client_cert_details:
- * APPEND_FORWARD`) about the client it saw, so the last element is the one the nearest proxy
- * wrote: that is the one read. Earlier elements may come from anyone before it. Its `Cert` is the
+ * Envoy XFCC. With `forward_client_cert_details: APPEND_FORWARD` each Envoy on the way appends one
+ * element about the client it saw (and drops the header on a connection without a client
+ * certificate); with `SANITIZE_SET` it writes the only one. Either way the last element is the one
+ * the nearest Envoy wrote: that is the one read. Earlier elements may come from anyone before it,
+ * the client included. (`FORWARD_ONLY` and `ALWAYS_FORWARD_ONLY` pass the client's header on as
+ * it is, and cannot be told apart here: the README says not to use them.) Its `Cert` is the
  * URL-encoded PEM (`set_current_client_cert_details: { cert: true }`); when the element also has
  * `Hash` (hex SHA-256 of the DER), the two must agree. An element without `Cert` means no
  * certificate.
