@@ -2,6 +2,9 @@ import express, { type Request, type RequestHandler } from 'express'
 import { pino } from 'pino'
 import { describe, expectTypeOf, it } from 'vitest'
 import {
+  AuthError,
+  auth0,
+  isAuthError,
   jwtAuth,
   requireAnyScope,
   requireAuth,
@@ -11,7 +14,12 @@ import {
   type JwtAuthMiddleware,
   type Principal,
 } from '../src/index.js'
-import type { Verifier } from '@trustgate/core'
+import {
+  auth0 as coreAuth0,
+  AuthError as CoreAuthError,
+  isAuthError as coreIsAuthError,
+  type Verifier,
+} from '@trustgate/core'
 
 const issuers = [
   { issuer: 'https://issuer.test', audience: 'api', jwksUri: 'https://issuer.test/jwks' },
@@ -62,6 +70,13 @@ describe('jwtAuth', () => {
       logger: pino(),
       getToken: (req) => req.get('x-token'),
       respond: true,
+      required: true,
+      skip: (req) => req.path === '/healthz',
+      resourceMetadata: {
+        resource: 'https://api.example.com',
+        authorizationServers: ['https://issuer.test'],
+        scopesSupported: ['orders:read'],
+      },
     })
     expectTypeOf<ExpressJwtAuthOptions['getToken']>().toEqualTypeOf<
       ((req: Request) => string | null | undefined) | undefined
@@ -75,6 +90,16 @@ describe('jwtAuth', () => {
     jwtAuth({ issuers, respond: 'yes' })
     // @ts-expect-error getToken returns a string, null or undefined
     jwtAuth({ issuers, getToken: () => 42 })
+    // @ts-expect-error required is a boolean
+    jwtAuth({ issuers, required: 'yes' })
+    // @ts-expect-error skip answers a boolean
+    jwtAuth({ issuers, skip: () => 'yes' })
+  })
+
+  it('re-exports the runtime values, typed as in the core', () => {
+    expectTypeOf(isAuthError).toEqualTypeOf<typeof coreIsAuthError>()
+    expectTypeOf(AuthError).toEqualTypeOf<typeof CoreAuthError>()
+    expectTypeOf(auth0).toEqualTypeOf<typeof coreAuth0>()
   })
 })
 

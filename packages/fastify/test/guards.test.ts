@@ -3,7 +3,12 @@
  * nested and sibling contexts; `required` and `skip`; failure paths that never throw.
  */
 import fastifyAuth from '@fastify/auth'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as trustgate from '../src/index.js'
 import {
@@ -152,7 +157,8 @@ describe('guards imported from the package', () => {
 
   it('leave every other error of a guarded route to its usual path, handled once', async () => {
     const log = captureLogger()
-    const app = Fastify({ loggerInstance: log.logger })
+    const loggerInstance: FastifyBaseLogger = log.logger
+    const app = Fastify({ loggerInstance })
     apps.push(app)
     await app.register(jwtAuth, options())
     let onError = 0
