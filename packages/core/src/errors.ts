@@ -142,6 +142,10 @@ export class AuthError extends Error {
     this.reason = reason
     this.status = this.statusCode = STATUS[code]
     this.headers = Object.freeze({ 'WWW-Authenticate': challenge })
+    // A short fixed line, no frames: every AuthError is made by the same factory, so frames say
+    // nothing, and Express's final handler prints `err.stack` for each error it is given
+    // (pillarjs/finalhandler), about 1 KB per refused request with frames (issue 9, item 5).
+    this.stack = `AuthError: ${DESCRIPTIONS[reason]}`
   }
 
   /** The response body: `{ error, error_description }`. */
@@ -246,10 +250,37 @@ export function createErrorFactory(
   }
 }
 
-/** True if `value` is an {@link AuthError} (also across duplicated installs of the package). */
+// The cross-install check of isAuthError: every field an adapter reads to answer, with the type
+// and value an AuthError of this version would have.
+function hasAuthErrorShape(value: Error): boolean {
+  const { name, message, code, reason, status, statusCode, headers, toJSON } = value as Error &
+    Record<string, unknown>
+  if (name !== 'AuthError' || typeof message !== 'string' || typeof toJSON !== 'function') {
+    return false
+  }
+  if (typeof code !== 'string' || !Object.hasOwn(STATUS, code)) return false
+  if (typeof reason !== 'string' || !Object.hasOwn(DESCRIPTIONS, reason)) return false
+  const expected = STATUS[code as AuthErrorCode]
+  if (status !== expected || statusCode !== expected) return false
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return false
+  const values = headers as Record<string, unknown>
+  if (typeof values['WWW-Authenticate'] !== 'string') return false
+  return Object.values(values).every((header) => typeof header === 'string')
+}
+
+/**
+ * True if `value` is an {@link AuthError}: an instance of this class, or, across duplicated
+ * installs of the package, an Error of exactly its shape: `name` 'AuthError', a known `code` and
+ * `reason`, the `status` and `statusCode` of that code, `headers` of strings with a
+ * `WWW-Authenticate`, and `toJSON`. A look-alike that misses any of them is not one: adapters answer
+ * an AuthError with its own status and headers, and anything else is an unexpected error (500).
+ * Never throws, whatever `value` is (a Proxy, a getter that throws).
+ */
 export function isAuthError(value: unknown): value is AuthError {
-  return (
-    value instanceof AuthError ||
-    (value instanceof Error && value.name === 'AuthError' && 'code' in value && 'reason' in value)
-  )
+  try {
+    if (value instanceof AuthError) return true
+    return value instanceof Error && hasAuthErrorShape(value)
+  } catch {
+    return false
+  }
 }

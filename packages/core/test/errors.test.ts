@@ -141,17 +141,105 @@ describe('createErrorFactory', () => {
   })
 })
 
-describe('isAuthError', () => {
-  it('recognises AuthErrors, also from another copy of the package', () => {
+describe('isAuthError (issue 9, item 6)', () => {
+  // What a duplicated install of trustgate makes: another class, the same shape.
+  function foreignAuthError(overrides: Record<string, unknown> = {}): Error {
+    const error = Object.assign(new Error('The token has expired'), {
+      name: 'AuthError',
+      code: 'invalid_token',
+      reason: 'expired',
+      status: 401,
+      statusCode: 401,
+      expose: true,
+      headers: { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' },
+      toJSON: () => ({ error: 'invalid_token', error_description: 'The token has expired' }),
+    })
+    return Object.assign(error, overrides)
+  }
+
+  it('recognises AuthErrors, and the honest twin from another copy of the package', () => {
     expect(isAuthError(errors.missingToken())).toBe(true)
-    const foreign = Object.assign(new Error('x'), {
+    expect(isAuthError(errors.invalidToken('expired'))).toBe(true)
+    expect(isAuthError(foreignAuthError())).toBe(true)
+    expect(
+      isAuthError(foreignAuthError({ headers: { 'WWW-Authenticate': 'x', 'DPoP-Nonce': 'n' } })),
+    ).toBe(true)
+  })
+
+  it('refuses a look-alike: an Error named AuthError with code and reason only, or any field off', () => {
+    const lookAlike = Object.assign(new Error('x'), {
       name: 'AuthError',
       code: 'invalid_token',
       reason: 'expired',
     })
-    expect(isAuthError(foreign)).toBe(true)
+    expect(isAuthError(lookAlike)).toBe(false)
+    const wrong: Record<string, unknown>[] = [
+      { name: 'Error' },
+      { code: 'made_up' },
+      { code: 'toString' },
+      { reason: 'made_up' },
+      { reason: '__proto__' },
+      { status: 200, statusCode: 200 },
+      { status: 403 },
+      { statusCode: 500 },
+      { status: '401' },
+      { headers: undefined },
+      { headers: null },
+      { headers: [] },
+      { headers: {} },
+      { headers: { 'WWW-Authenticate': 42 } },
+      { headers: { 'WWW-Authenticate': 'Bearer', 'Set-Cookie': ['a=b'] } },
+      { toJSON: undefined },
+      { message: undefined },
+    ]
+    for (const overrides of wrong) {
+      expect(isAuthError(foreignAuthError(overrides)), JSON.stringify(overrides)).toBe(false)
+    }
+    // Not an Error at all, even with every field right.
+    const { ...plain } = foreignAuthError() as unknown as Record<string, unknown>
+    expect(isAuthError({ ...plain, name: 'AuthError', message: 'x' })).toBe(false)
     expect(isAuthError(new Error('x'))).toBe(false)
-    expect(isAuthError({ name: 'AuthError', code: 'x', reason: 'y' })).toBe(false)
+    expect(isAuthError(null)).toBe(false)
+    expect(isAuthError('AuthError')).toBe(false)
+  })
+
+  it('never throws, whatever it is given: getters that throw, a hostile Proxy', () => {
+    const getter = foreignAuthError()
+    Object.defineProperty(getter, 'code', {
+      get() {
+        throw new Error('boom')
+      },
+    })
+    expect(isAuthError(getter)).toBe(false)
+    const proxy = new Proxy(foreignAuthError(), {
+      getPrototypeOf() {
+        throw new Error('boom')
+      },
+      get() {
+        throw new Error('boom')
+      },
+    })
+    expect(() => isAuthError(proxy)).not.toThrow()
+    expect(isAuthError(proxy)).toBe(false)
+  })
+})
+
+describe('AuthError stack (issue 9, item 5)', () => {
+  it('is one short fixed line without frames, for every reason', () => {
+    const all = [
+      errors.missingToken(),
+      errors.invalidRequest('multiple_authorization_headers'),
+      errors.invalidToken('expired'),
+      errors.invalidToken('bad_signature'),
+      errors.insufficientScope(['orders:read']),
+      errors.jwksUnavailable(),
+    ]
+    for (const error of all) {
+      expect(error.stack).toBe(`AuthError: ${error.message}`)
+      expect(error.stack).not.toContain('\n')
+      expect(error.stack).not.toMatch(/\bat\b.*:\d+/)
+      expect((error.stack ?? '').length).toBeLessThan(120)
+    }
   })
 })
 
