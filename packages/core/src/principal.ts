@@ -34,7 +34,10 @@ export interface Principal<Claims extends object = Record<string, unknown>> {
   readonly scopes: readonly string[]
   /** The verified payload, deeply frozen. */
   readonly claims: Readonly<Claims>
-  /** From `exp`. */
+  /**
+   * From `exp`: a new `Date` on each read, so that no request can change what another one sees
+   * (a `Date` cannot be frozen). Compare with `getTime()`, not `===`.
+   */
   readonly expiresAt: Date | undefined
   /** The token's verified `cnf`, or `undefined` for a bearer token bound to nothing. */
   readonly confirmation: Confirmation | undefined
@@ -96,6 +99,7 @@ export function createPrincipal(
 ): Principal {
   const subject = payload.sub as string
   const { aud, exp } = payload
+  const expiresAtMs = typeof exp === 'number' ? exp * 1000 : undefined
   const scopes = new Set<string>()
   for (const claim of scopeClaims) splitScopes(payload[claim], scopes)
   return Object.freeze({
@@ -108,7 +112,12 @@ export function createPrincipal(
     ),
     scopes: Object.freeze([...scopes]),
     claims: deepFreeze(payload),
-    expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,
+    // A getter that makes a new Date on each read: a Date cannot be frozen (setFullYear writes its
+    // internal time slot whatever Object.freeze says), and a cached principal is shared between
+    // requests, so one request's setFullYear must not reach the next (issue 9, item 15).
+    get expiresAt(): Date | undefined {
+      return expiresAtMs === undefined ? undefined : new Date(expiresAtMs)
+    },
     confirmation: confirmationOf(payload.cnf),
   })
 }

@@ -136,3 +136,49 @@ describe('createPrincipal', () => {
     expect(Object.isFrozen(principal.claims.deep)).toBe(true)
   })
 })
+
+describe('a shared principal cannot be changed (issue 9, item 15)', () => {
+  // Every object and Date reachable from a value, through own properties and getters.
+  function reachable(root: unknown): unknown[] {
+    const seen = new Set<unknown>()
+    const pending = [root]
+    while (pending.length > 0) {
+      const value = pending.pop()
+      if (typeof value !== 'object' || value === null || seen.has(value)) continue
+      seen.add(value)
+      for (const name of Reflect.ownKeys(value)) {
+        pending.push((value as Record<string | symbol, unknown>)[name])
+      }
+    }
+    return [...seen]
+  }
+
+  it('hands out a new expiresAt Date on each read, so setFullYear on one is not seen by the next', () => {
+    const principal = createPrincipal({ ...base, cnf: { jkt: 'thumbprint' } })
+    const first = principal.expiresAt as Date
+    first.setFullYear(1999)
+    expect(principal.expiresAt?.getTime()).toBe(2_000_000_000_000)
+    expect(principal.expiresAt).not.toBe(principal.expiresAt)
+    // Everything else reachable is frozen; expiresAt can be neither reassigned nor redefined.
+    for (const value of reachable(principal)) {
+      if (value instanceof Date) continue
+      expect(Object.isFrozen(value)).toBe(true)
+    }
+    expect(() => {
+      ;(principal as { expiresAt: Date | undefined }).expiresAt = new Date(0)
+    }).toThrow(TypeError)
+    expect(() => Object.defineProperty(principal, 'expiresAt', { value: new Date(0) })).toThrow(
+      TypeError,
+    )
+    expect(principal.expiresAt?.getTime()).toBe(2_000_000_000_000)
+  })
+
+  it('still serialises expiresAt and compares equal by value', () => {
+    const principal = createPrincipal(base)
+    expect(JSON.parse(JSON.stringify(principal))).toMatchObject({
+      expiresAt: new Date(2_000_000_000_000).toISOString(),
+    })
+    expect({ ...principal }.expiresAt).toEqual(new Date(2_000_000_000_000))
+    expect(createPrincipal(base)).toEqual(principal)
+  })
+})

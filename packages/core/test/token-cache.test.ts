@@ -353,3 +353,26 @@ describe('the verified-token cache with a JWKS served on 127.0.0.1', () => {
     expect(signatureChecks).toHaveBeenCalledTimes(1)
   })
 })
+
+describe('a cached principal shared between requests (issue 9, item 15)', () => {
+  it('does not let one request change what the next one sees: expiresAt, claims, scopes', async () => {
+    const verifier = verifierWith()
+    const token = await sign(k1, claims({ exp: T0_S + 600, scope: 'read', roles: ['user'] }))
+    // Request 1 tries to change its principal every way it can.
+    const first = await verifier.verify(token)
+    first.expiresAt?.setFullYear(2999)
+    expect(() => {
+      ;(first.claims.roles as string[]).push('admin')
+    }).toThrow(TypeError)
+    expect(() => {
+      ;(first.scopes as string[]).push('admin')
+    }).toThrow(TypeError)
+    // Request 2, a cache hit on the same principal, sees none of it.
+    const second = await verifier.verify(token)
+    expect(second).toBe(first)
+    expect(signatureChecks).toHaveBeenCalledTimes(1)
+    expect(second.expiresAt?.getTime()).toBe((T0_S + 600) * 1000)
+    expect(second.claims.roles).toEqual(['user'])
+    expect(second.scopes).toEqual(['read'])
+  })
+})
