@@ -24,11 +24,25 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+// The value of each base64url character (RFC 4648 s5), for the canonical-encoding check below.
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+const SEXTETS = new Uint8Array(128)
+for (let i = 0; i < ALPHABET.length; i++) SEXTETS[ALPHABET.charCodeAt(i)] = i
+
 // Node's own base64url decoder, on the hot path of every uncached token (jose's goes through atob
 // and a byte loop). It is lenient, so the alphabet and the length are checked first: a length of
 // 4n+1 is no base64 at all (one spare character), and jose rejects it too.
+//
+// It also ignores the unused low bits of the last character, so one signature has up to 15 other
+// spellings that decode to the same bytes and verify, each its own cache entry and a way around
+// any list keyed on the token string. RFC 4648 s3.5 lets a decoder refuse them: only the canonical
+// spelling, with those bits zero, is accepted. One character is looked at, so this costs nothing.
 function decodePart(part: string): Buffer | undefined {
-  if (part.length % 4 === 1 || !BASE64URL.test(part)) return undefined
+  const { length } = part
+  if (length % 4 === 1 || !BASE64URL.test(part)) return undefined
+  // Of the last character's 6 bits, a part of 4n+2 characters uses 2, one of 4n+3 uses 4.
+  const unused = length % 4 === 2 ? 0b1111 : length % 4 === 3 ? 0b11 : 0
+  if (((SEXTETS[part.charCodeAt(length - 1)] ?? 0) & unused) !== 0) return undefined
   return Buffer.from(part, 'base64url')
 }
 

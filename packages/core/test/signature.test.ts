@@ -322,14 +322,18 @@ for (const alg of ['ES256', 'ES384'] as const) {
     'reject',
   ])
   // The same R || S with a trailing-bits variant of the last base64url character (non-canonical).
+  // Node's decoder, and jose's, read the same bytes from it; trustgate refuses the spelling, so
+  // that a signed token has one (issue 9, item 16). A part of 4n characters has no unused bits:
+  // there the variant is another signature, refused by both.
   const last = s.at(-1) ?? 'A'
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
   const variant = alphabet[alphabet.indexOf(last) ^ 1] ?? 'A'
-  const canonical = s.length % 4 !== 0
+  const hasUnusedBits = s.length % 4 !== 0
   corpus.push([
     `an ${alg} token whose last signature character differs only in unused bits`,
     `${h}.${p}.${s.slice(0, -1)}${variant}`,
-    canonical ? 'accept' : 'reject',
+    'reject',
+    hasUnusedBits ? 'accept' : 'reject',
   ])
 }
 
