@@ -3,7 +3,7 @@
  * authenticated caller, and a scope-guarded route.
  */
 import Fastify from 'fastify'
-import { jwtAuth } from '@trustgate/fastify'
+import { authenticate, jwtAuth, requireScopes } from '@trustgate/fastify'
 
 const ORDERS = [
   { id: 'o-1001', item: 'espresso beans', quantity: 2 },
@@ -25,7 +25,7 @@ export async function buildApp({ auth, logger = true }) {
   app.get('/health', async (request) => ({ ok: true, caller: request.principal?.key ?? null }))
 
   // Any authenticated caller: who the token says they are.
-  app.get('/me', { preHandler: app.authenticate }, async (request) => {
+  app.get('/me', { preHandler: authenticate }, async (request) => {
     const { key, issuer, subject, scopes } = /** @type {import('@trustgate/fastify').Principal} */ (
       request.principal
     )
@@ -33,7 +33,7 @@ export async function buildApp({ auth, logger = true }) {
   })
 
   // Needs the orders:read scope.
-  app.get('/orders', { preHandler: app.requireScopes('orders:read') }, async (request) => ({
+  app.get('/orders', { preHandler: requireScopes('orders:read') }, async (request) => ({
     caller: request.principal?.key,
     orders: ORDERS,
   }))

@@ -1,5 +1,5 @@
 import Fastify from 'fastify'
-import { jwtAuth, type IssuerConfig } from '@trustgate/fastify'
+import { authenticate, jwtAuth, type IssuerConfig } from '@trustgate/fastify'
 
 // The API terminates TLS itself: each request's certificate is its connection's.
 export async function createApp(issuers: IssuerConfig[], tls: { key: string; cert: string }) {
@@ -9,6 +9,6 @@ export async function createApp(issuers: IssuerConfig[], tls: { key: string; cer
   })
   await app.register(jwtAuth, { issuers, mtls: { required: true } })
 
-  app.get('/me', { preHandler: app.authenticate }, async (req) => ({ key: req.principal?.key }))
+  app.get('/me', { preHandler: authenticate }, async (req) => ({ key: req.principal?.key }))
   return app
 }
