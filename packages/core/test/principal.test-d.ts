@@ -4,6 +4,8 @@
  */
 import { describe, expectTypeOf, it } from 'vitest'
 import type { Principal } from '../src/principal.js'
+import { createErrorFactory } from '../src/errors.js'
+import { createGuard } from '../src/guards.js'
 import type { ClaimRule, IssuerConfig } from '../src/index.js'
 
 interface Roles {
@@ -32,6 +34,14 @@ describe('Principal<Claims>', () => {
       return principal.claims.roles.includes('admin')
     }
     expectTypeOf(check).returns.toEqualTypeOf<boolean>()
+  })
+
+  it('narrows inside a requirePrincipal-style predicate guard, as the adapters take it', () => {
+    const guard = createGuard(
+      { kind: 'predicate', test: (p) => hasRoles(p) && p.claims.roles.includes('admin') },
+      createErrorFactory(),
+    )
+    expectTypeOf(guard).parameter(0).toEqualTypeOf<Principal | null>()
   })
 
   it('keeps a narrowed principal usable where a plain one is expected', () => {
