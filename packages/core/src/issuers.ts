@@ -196,11 +196,6 @@ function matchTemplate(templates: readonly Template[], iss: string, until: numbe
   return undefined
 }
 
-interface Resolved {
-  readonly match: IssuerMatch | undefined
-  readonly expiresAt: number
-}
-
 /** Settings of the run-time part of {@link IssuerMatcher}. */
 export interface MatcherRuntime {
   readonly resolve: IssuerResolver | undefined
@@ -215,7 +210,10 @@ export class IssuerMatcher {
   readonly #exact = new Map<string, IssuerMatch>()
   readonly #templates: Template[] = []
   readonly #runtime: MatcherRuntime
-  readonly #cache: BoundedLru<Resolved>
+  // Issuers the resolver returned, and `iss` it refused, kept apart: a spray of made-up issuers
+  // fills only `#refused`, so it can never evict a real tenant's answer.
+  readonly #known: BoundedLru<IssuerMatch>
+  readonly #refused: BoundedLru<number>
   readonly #pending = new Map<string, Promise<IssuerMatch | undefined>>()
   // One validated policy per answer object, so that a config the resolver hands out for many
   // tenants shares one key source (one JWKS cache) rather than one per `iss`.
@@ -237,12 +235,14 @@ export class IssuerMatcher {
     this.#runtime = runtime
     // Not lru-cache: it publishes keys and values on diagnostics channels, and these values hold
     // issuer keys and secrets (see token-cache.ts). Bounded by count alone.
-    this.#cache = new BoundedLru({
+    const limits = {
       max: runtime.limits.max,
       maxBytes: Infinity,
       maxEntryBytes: Infinity,
       heavyEntryBytes: Infinity,
-    })
+    }
+    this.#known = new BoundedLru(limits)
+    this.#refused = new BoundedLru(limits)
   }
 
   /**
@@ -268,14 +268,16 @@ export class IssuerMatcher {
   }
 
   #resolved(iss: string, now: number): IssuerMatch | undefined | Promise<IssuerMatch | undefined> {
-    const cached = this.#cache.get(iss)
-    if (cached !== undefined) {
-      if (cached.expiresAt > now) return cached.match
-      this.#cache.delete(iss)
-    }
+    const known = this.#known.get(iss)
+    if (known !== undefined && known.until > now) return known
+    const refusedUntil = this.#refused.get(iss)
+    if (refusedUntil !== undefined && refusedUntil > now) return undefined
     const pending = this.#pending.get(iss)
     if (pending !== undefined) return pending
-    if (this.#pending.size >= RESOLVE_ISSUER_MAX_PENDING || !this.#take(now)) return undefined
+    if (this.#pending.size >= RESOLVE_ISSUER_MAX_PENDING) return undefined
+    // Asking again about an issuer the resolver returned costs no token of the bucket: at most
+    // `max` such calls per `maxAge`, and a spray that drains the bucket cannot lock a tenant out.
+    if (known === undefined && !this.#take(now)) return undefined
     const call = this.#call(iss, now).finally(() => {
       this.#pending.delete(iss)
     })
@@ -306,8 +308,13 @@ export class IssuerMatcher {
       this.#logFailure(iss, error, now)
       match = undefined
     }
-    const maxAge = match === undefined ? limits.nullMaxAge : limits.maxAge
-    this.#cache.set(iss, { match, expiresAt: now + maxAge })
+    if (match === undefined) {
+      this.#known.delete(iss)
+      this.#refused.set(iss, now + limits.nullMaxAge)
+    } else {
+      this.#refused.delete(iss)
+      this.#known.set(iss, match)
+    }
     return match
   }
 

@@ -441,6 +441,28 @@ describe('resolveIssuer', () => {
     expect(calls).toBe(4)
   })
 
+  it('lets no spray lock a known tenant out: its answer is kept apart and re-asked without the rate limit', async () => {
+    let calls = 0
+    const tenant = tenantIssuer('known')
+    const verifier = verifierOf({
+      issuers: [{ issuer: 'https://configured.test', audience: 'api', keys: jwks(key) }],
+      resolveIssuer: (iss) => {
+        calls++
+        return iss === tenant ? { issuer: tenant, audience: 'api', keys: jwks(key) } : null
+      },
+      resolveIssuerOptions: { callsPerSecond: 1, max: 2, maxAge: 100 },
+    })
+    const token = await sign(key, { iss: tenant, sub: 'u', aud: 'api' })
+    await expect(verifier.verify(token)).resolves.toBeDefined()
+    // The bucket is empty now, and a spray keeps it so; the refused `iss` fill their own LRU.
+    for (let i = 0; i < 1000; i++) {
+      await verifier.verify(sprayToken(`https://spray.test/${String(i)}`)).catch(() => undefined)
+    }
+    await sleep(150)
+    await expect(verifier.verify(token)).resolves.toBeDefined()
+    expect(calls).toBeLessThanOrEqual(4)
+  })
+
   it('is never asked for an issuer that is configured', async () => {
     let calls = 0
     const verifier = verifierOf({
