@@ -120,7 +120,7 @@ export interface RevocationOptions {
    * live. Default 5000.
    */
   maxStaleness?: number
-  /** Most rules held in the local mirror. Default 250000. */
+  /** Most rules held in the local mirror. Default 100000 (some 50 MiB: see the README). */
   maxRules?: number
   /** What to do while the store cannot answer. Default: the store's own, else `fail-closed`. */
   onUnavailable?: UnavailablePolicy
@@ -133,7 +133,7 @@ export const REVOCATION_SYNC_INTERVAL_MS = 1000
 /** Default `maxStaleness`, in milliseconds. */
 export const REVOCATION_MAX_STALENESS_MS = 5000
 /** Default `maxRules`. */
-export const REVOCATION_MAX_RULES = 250_000
+export const REVOCATION_MAX_RULES = 100_000
 /** Longest `issuer`, `principal` or `jti` of a rule, in characters. */
 export const MAX_RULE_FIELD_LENGTH = 2048
 
@@ -527,11 +527,13 @@ export function createRevocation(
     return pulling
   }
 
+  // Trusted: a live subscription that a successful pull followed, or a pull that succeeded within
+  // maxStaleness. A failed pull ends the first (the subscription may be half-dead) but not the
+  // second: one command timed out by an event-loop stall must not refuse every request at once.
   function fresh(mono: number): boolean {
     return (
       !overflow &&
-      !failing &&
-      ((pushLive && lastOkAt >= pushLiveSince) || mono - lastOkAt <= maxStaleness)
+      ((pushLive && !failing && lastOkAt >= pushLiveSince) || mono - lastOkAt <= maxStaleness)
     )
   }
 
@@ -637,7 +639,7 @@ export function createRevocation(
 
 /** Options of {@link createMemoryRevocationStore}. */
 export interface MemoryRevocationStoreOptions {
-  /** Most rules held. Default 250000. A full store refuses new rules. */
+  /** Most rules held. Default 100000 (some 50 MiB: see the README). A full store refuses new rules. */
   max?: number
 }
 

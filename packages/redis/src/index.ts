@@ -51,7 +51,7 @@ export interface RedisStoreOptions {
   commandTimeout?: number
   /** Listen for new revocation rules by pub/sub (a second connection). Default `true`. */
   subscribe?: boolean
-  /** Most revocation rules kept in Redis. Default 250000; a full set refuses new rules. */
+  /** Most revocation rules kept in Redis. Default 100000; a full set refuses new rules. */
   maxRules?: number
   /** Most keys of the `fallback` memory replay store. Default 100000. */
   maxFallbackKeys?: number
@@ -75,7 +75,7 @@ export const REDIS_COMMAND_TIMEOUT_MS = 500
 /** Default `prefix`. */
 export const REDIS_PREFIX = 'trustgate:'
 /** Default `maxRules`. */
-export const REDIS_MAX_RULES = 250_000
+export const REDIS_MAX_RULES = 100_000
 /** Default `maxFallbackKeys`. */
 export const REDIS_FALLBACK_KEYS = 100_000
 
@@ -109,9 +109,9 @@ local version = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[5], version .. ' ' .. ARGV[1])
 return version`
 
-// The version and the rules in one step, so that the version names exactly what was read.
-const LOAD_SCRIPT = `
-return { redis.call('GET', KEYS[2]) or '0', redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf') }`
+// Rules read per ZSCAN page: each page is one short command, within commandTimeout however
+// many rules there are (100,000 in one reply would not be).
+const LOAD_PAGE = '1000'
 
 function integer(value: unknown, field: string, fallback: number, min: number): number {
   if (value === undefined) return fallback
@@ -167,7 +167,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const channel = `${prefix}revocation`
   const fallback =
     policy === 'fallback' ? createMemoryReplayStore({ max: maxFallbackKeys }) : undefined
-  const subscriptions = new Set<Subscription>()
   let windowStart = Number.NEGATIVE_INFINITY
   let suppressed = 0
 
@@ -195,10 +194,46 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     return `${prefix}replay:${createHash('sha256').update(key).digest('base64url')}`
   }
 
+  // One pub/sub connection for every verifier that subscribes (several plugin registrations
+  // share it), opened with the first and closed with the last.
+  const listeners = new Set<RevocationListener>()
+  let subscription: Subscription | undefined
+  let live = false
+
+  function subscribe(listener: RevocationListener): () => void {
+    listeners.add(listener)
+    if (subscription === undefined) {
+      subscription = driver.subscribe(
+        channel,
+        (message) => {
+          // `<version> <rule>`, as the add script publishes it.
+          const space = message.indexOf(' ')
+          const version = Number(message.slice(0, space))
+          const record = parseRevocation(message.slice(space + 1))
+          if (record === undefined) return
+          for (const each of listeners) {
+            each.onRule(record, Number.isSafeInteger(version) ? version : undefined)
+          }
+        },
+        (up) => {
+          live = up
+          for (const each of listeners) each.onStatus(up)
+        },
+      )
+    } else if (live) {
+      listener.onStatus(true)
+    }
+    return () => {
+      listeners.delete(listener)
+      if (listeners.size === 0) void close()
+    }
+  }
+
   async function close(): Promise<void> {
-    const open = [...subscriptions]
-    subscriptions.clear()
-    await Promise.all(open.map((subscription) => subscription.close()))
+    const open = subscription
+    subscription = undefined
+    live = false
+    await open?.close()
   }
   driver.onEnd(() => {
     void close()
@@ -251,24 +286,30 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async load(): Promise<RevocationRecord[]> {
-      const reply = await driver.command([
-        'EVAL',
-        LOAD_SCRIPT,
-        '2',
-        rulesKey,
-        versionKey,
-        String(Date.now()),
-      ])
-      const members = Array.isArray(reply) ? (reply[1] as unknown) : undefined
-      if (!Array.isArray(members)) throw new StoreUnavailableError('Redis answered load oddly')
+      // ZSCAN returns every rule present for the whole scan; one added meanwhile may be missed,
+      // but it moved the version, which the verifier read before loading: its next pull loads
+      // again. Expired rules still in the set are left out by their score.
+      const now = Date.now()
       const records: RevocationRecord[] = []
-      for (const member of members) {
-        const record = parseRevocation(member)
-        if (record !== undefined) records.push(record)
-      }
-      if (records.length !== members.length) {
+      let invalid = 0
+      let cursor = '0'
+      do {
+        const reply = await driver.command(['ZSCAN', rulesKey, cursor, 'COUNT', LOAD_PAGE])
+        const [next, items] = Array.isArray(reply) ? (reply as unknown[]) : []
+        if (typeof next !== 'string' || !Array.isArray(items)) {
+          throw new StoreUnavailableError('Redis answered ZSCAN oddly')
+        }
+        for (let i = 0; i + 1 < items.length; i += 2) {
+          if (!(Number(items[i + 1]) > now)) continue
+          const record = parseRevocation(items[i])
+          if (record === undefined) invalid++
+          else records.push(record)
+        }
+        cursor = next
+      } while (cursor !== '0')
+      if (invalid > 0) {
         logger.error(
-          { event: 'revocation_record_invalid', count: members.length - records.length },
+          { event: 'revocation_record_invalid', count: invalid },
           'trustgate ignored revocation rules in Redis it cannot read',
         )
       }
@@ -280,31 +321,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       return reply === null ? 0 : Number(reply)
     },
 
-    ...(push
-      ? {
-          subscribe(listener: RevocationListener): () => void {
-            const subscription = driver.subscribe(
-              channel,
-              (message) => {
-                // `<version> <rule>`, as the add script publishes it.
-                const space = message.indexOf(' ')
-                const version = Number(message.slice(0, space))
-                const record = parseRevocation(message.slice(space + 1))
-                if (record === undefined) return
-                listener.onRule(record, Number.isSafeInteger(version) ? version : undefined)
-              },
-              (live) => {
-                listener.onStatus(live)
-              },
-            )
-            subscriptions.add(subscription)
-            return () => {
-              subscriptions.delete(subscription)
-              void subscription.close()
-            }
-          },
-        }
-      : {}),
+    ...(push ? { subscribe } : {}),
 
     close,
   })
