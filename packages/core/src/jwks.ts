@@ -25,6 +25,16 @@ import { isObject } from './token.js'
  */
 export const MAX_JWKS_KEYS = 100
 
+/**
+ * Most requests that may wait, per issuer, for its key set to arrive; beyond it a request is
+ * answered `jwks_unavailable` (503) at once. A waiting request holds its token string and a few
+ * small objects (its decoded header and payload are dropped while it waits, see verifier.ts), so
+ * the cap bounds what a slow or hanging JWKS endpoint lets a flood of requests pile up. 10000 is
+ * ten times the concurrency of a busy Node process, and the cold-cache burst that
+ * test/security/floods.test.ts sends through each adapter.
+ */
+export const MAX_KEY_WAITERS = 10_000
+
 /** A fixed set of verification keys. */
 export class KeySet {
   readonly keys: readonly VerificationKey[]
@@ -201,6 +211,8 @@ export class RemoteKeySource implements KeySource {
   #lastAttempt = Number.NEGATIVE_INFINITY
   #lastFailed = false
   #inflight: Promise<void> | undefined
+  /** Requests waiting in {@link RemoteKeySource.find} for a fetch to settle. */
+  #waiters = 0
   /** The JWKS URL of the last fetch: the configured one, or the last one discovered. */
   #url: URL | undefined
   readonly #issuer: string
@@ -280,9 +292,20 @@ export class RemoteKeySource implements KeySource {
 
   /**
    * Waits for the fetch in flight, or starts one if the cooldown allows it, then matches `kid`
-   * in the set, if it may still serve.
+   * in the set, if it may still serve. At most {@link MAX_KEY_WAITERS} requests wait at once:
+   * the others are answered `jwks_unavailable` at once rather than held (issue 9, item 4).
    */
-  async #wait(kid: string | undefined, now: number): Promise<readonly VerificationKey[]> {
+  #wait(kid: string | undefined, now: number): Promise<readonly VerificationKey[]> {
+    if (this.#waiters >= MAX_KEY_WAITERS) {
+      return Promise.reject(new KeysUnavailableError('too many requests wait for the key set'))
+    }
+    this.#waiters++
+    return this.#load(kid, now).finally(() => {
+      this.#waiters--
+    })
+  }
+
+  async #load(kid: string | undefined, now: number): Promise<readonly VerificationKey[]> {
     if (this.#inflight !== undefined) await this.#inflight
     else if (this.#cooledDown(now)) await this.#refresh(now)
     const set = this.#set

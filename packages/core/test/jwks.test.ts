@@ -3,7 +3,13 @@ import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createVerifier, type Verifier } from '../src/verifier.js'
 import type { JwksOptions } from '../src/config.js'
 import { FetchError, MAX_DOCUMENT_BYTES } from '../src/fetch.js'
-import { KeySet, parseJwks, RemoteKeySource, StaticKeySource } from '../src/jwks.js'
+import {
+  KeySet,
+  MAX_KEY_WAITERS,
+  parseJwks,
+  RemoteKeySource,
+  StaticKeySource,
+} from '../src/jwks.js'
 import { importJwk, type VerificationKey } from '../src/algorithms.js'
 import {
   b64json,
@@ -991,5 +997,34 @@ describe('the clock steps (issue 9, item 11)', () => {
     // Token times follow the wall clock: a token that expired by the new wall time is refused.
     const old = await sign(k1, { iss, sub: 'alice', aud: 'api', exp: Math.floor(T / 1000) + 60 })
     await expectRejection(verifier.verify(old), invalidToken('expired'), old, log.raw)
+  })
+})
+
+describe('requests waiting on a key set (issue 9, item 4)', () => {
+  // Fails on main: every request waited, however many, each holding its decoded token.
+  it('lets 10000 requests wait on one issuer key set and answers the next one 503 at once', async () => {
+    let release: () => void = () => undefined
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const { server, iss, verifier, log } = await setup({
+      kind: 'handler',
+      handle: (_req, res) => {
+        void released.then(() => {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify(jwks(k1)))
+        })
+      },
+    })
+    const t1 = await token(k1, iss)
+    const waiting = Array.from({ length: MAX_KEY_WAITERS }, () => verifier.verify(t1))
+    // One more than the cap: refused while the others still wait.
+    await expectRejection(verifier.verify(t1), UNAVAILABLE, t1, log.raw)
+    release()
+    const principals = await Promise.all(waiting)
+    expect(principals.every((p) => p.subject === 'alice')).toBe(true)
+    expect(server.hits('/jwks')).toBe(1)
+    // The cap counts requests waiting now, not ever: with the keys here, nobody waits.
+    await expect(verifier.verify(t1)).resolves.toMatchObject({ subject: 'alice' })
   })
 })
