@@ -4,6 +4,7 @@
  * principal lacks what the route needs.
  */
 import { isScopeToken, type ErrorFactory } from './errors.js'
+import { fail } from './options.js'
 import type { Principal } from './principal.js'
 
 /** What a guarded route needs. */
@@ -20,10 +21,10 @@ export type Guard = (principal: Principal | null) => void | Promise<void>
 
 /** Checks the scopes given to a guard at start-up, so that a challenge never carries bad bytes. */
 export function checkScopeList(scopes: readonly unknown[], field: string): readonly string[] {
-  if (scopes.length === 0) throw new TypeError(`${field} needs at least one scope`)
+  if (scopes.length === 0) fail(field, 'needs at least one scope')
   for (const [i, scope] of scopes.entries()) {
     if (typeof scope !== 'string' || !isScopeToken(scope)) {
-      throw new TypeError(`${field}[${String(i)}] must be a scope token (RFC 6750 s3)`)
+      fail(`${field}[${String(i)}]`, 'must be a scope token (RFC 6750 s3)')
     }
   }
   return Object.freeze([...(scopes as string[])])
@@ -65,7 +66,7 @@ export function createGuard(requirement: Requirement, errors: ErrorFactory): Gua
     }
     case 'predicate': {
       const { test } = requirement
-      if (typeof test !== 'function') throw new TypeError('predicate must be a function')
+      if (typeof test !== 'function') fail('predicate', 'must be a function')
       return async (principal) => {
         if (principal === null) throw errors.missingToken()
         if (((await test(principal)) as unknown) !== true)

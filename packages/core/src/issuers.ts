@@ -8,7 +8,7 @@
  */
 import type { IssuerConfig, IssuerPolicy } from './config.js'
 import { LogSampler, MAX_LOGGED_ISS, sanitize, type Logger } from './log.js'
-import { fail } from './options.js'
+import { checkOptionNames, fail } from './options.js'
 import { BoundedLru } from './token-cache.js'
 
 /** The part of a template issuer that stands for the tenant. */
@@ -43,6 +43,14 @@ export interface ResolveIssuerOptions {
   nullMaxAge?: number
   /** Resolver calls per second, which is also the burst. Default 10. */
   callsPerSecond?: number
+}
+
+// The names ResolveIssuerOptions accepts (a typo must not leave a limit at its default).
+const RESOLVE_ISSUER_OPTION_NAMES: Readonly<Record<keyof ResolveIssuerOptions, true>> = {
+  max: true,
+  maxAge: true,
+  nullMaxAge: true,
+  callsPerSecond: true,
 }
 
 /** The validated limits. */
@@ -156,6 +164,7 @@ export function resolverLimits(value: unknown, field: string): ResolverLimits {
     fail(field, 'must be an object')
   }
   const options = value as ResolveIssuerOptions
+  checkOptionNames(options, Object.keys(RESOLVE_ISSUER_OPTION_NAMES), field)
   return Object.freeze({
     max: count(options.max, `${field}.max`, RESOLVE_ISSUER_MAX, 1),
     maxAge: count(options.maxAge, `${field}.maxAge`, RESOLVE_ISSUER_MAX_AGE_MS, 0),

@@ -3,6 +3,7 @@
  * whether a key is claimed for the first time within its time to live; the verifier asks only
  * after every other check of a proof has passed, so that an invalid proof cannot burn a `jti`.
  */
+import { fail } from './options.js'
 
 /**
  * Remembers claimed keys, for at least their time to live. Shared by every instance behind one
@@ -45,11 +46,11 @@ const RECLAIM_PER_CLAIM = 2
  */
 export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}): MemoryReplayStore {
   if (typeof options !== 'object' || (options as unknown) === null) {
-    throw new TypeError('createMemoryReplayStore options must be an object')
+    fail('createMemoryReplayStore options', 'must be an object')
   }
   const { max = REPLAY_STORE_MAX } = options
   if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1) {
-    throw new TypeError('max must be an integer >= 1')
+    fail('max', 'must be an integer >= 1')
   }
   // key -> monotonic time (ms) at which it may be claimed again. A Map keeps insertion order, and
   // a key claimed again is moved to the end, so the oldest claims come first.

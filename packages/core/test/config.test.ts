@@ -15,6 +15,9 @@ import {
 } from '../src/config.js'
 import { createVerifier } from '../src/verifier.js'
 import { checkOptionNames } from '../src/options.js'
+import { checkScopeList } from '../src/guards.js'
+import { createMemoryReplayStore } from '../src/replay.js'
+import { createErrorFactory } from '../src/errors.js'
 import { captureLogger } from '../../../test/helpers/log.js'
 import { generateKeyPairSync } from 'node:crypto'
 
@@ -455,5 +458,27 @@ describe('configuration error messages (issue 9, item 3)', () => {
       )
     }
     expect(() => createVerifier(undefined as unknown as VerifierOptions)).toThrow(/^trustgate: /)
+    // The start-up checks of other factories too.
+    expect(() => checkScopeList([], 'requireScopes')).toThrow(/^trustgate: requireScopes needs/)
+    expect(() => checkScopeList(['a b'], 'scopes')).toThrow(/^trustgate: scopes\[0\] must be/)
+    expect(() => createMemoryReplayStore({ max: 0 })).toThrow(/^trustgate: max must be/)
+    expect(() => createErrorFactory('"')).toThrow(/^trustgate: realm/)
+  })
+})
+
+describe('unknown option names in the nested options other modules validate', () => {
+  it('throws for a misspelt resolveIssuerOptions name; the honest twin builds', () => {
+    const resolveIssuer = () => null
+    expect(build([jwksIssuer], { resolveIssuer, resolveIssuerOptions: { maxAgeMs: 1 } })).toThrow(
+      /^trustgate: resolveIssuerOptions\.maxAgeMs is not an option \(did you mean maxAge\?\)/,
+    )
+    expect(() =>
+      createVerifier({
+        logger,
+        issuers: [jwksIssuer],
+        resolveIssuer,
+        resolveIssuerOptions: { max: 1, maxAge: 1, nullMaxAge: 1, callsPerSecond: 1 },
+      }),
+    ).not.toThrow()
   })
 })
