@@ -2,6 +2,7 @@
  * The authenticated caller. Subjects are only unique within their issuer (OIDC Core s2), so the
  * identity is the pair <iss, sub>, and `key` encodes that pair injectively.
  */
+import { DEFAULT_SCOPE_CLAIMS } from './issuers.js'
 import { isObject, type JsonObject } from './token.js'
 
 /**
@@ -84,8 +85,6 @@ function confirmationOf(cnf: unknown): Confirmation | undefined {
   }
   return typeof x5t === 'string' ? Object.freeze({ 'x5t#S256': x5t }) : undefined
 }
-
-const DEFAULT_SCOPE_CLAIMS: readonly string[] = ['scope', 'scp']
 
 /**
  * Builds the frozen principal from a verified payload whose `iss`, `sub` and `aud` are checked.
