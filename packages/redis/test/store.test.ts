@@ -123,6 +123,26 @@ describe.each(CLIENT_KINDS)('createRedisStore over %s', (kind) => {
     expect(b.authenticateCached(bearer(twin))).toMatchObject({ subject: 'alice' })
   })
 
+  it('without pub/sub, carries a revocation by the next pull of an instance serving requests', async () => {
+    const a = verifierOf((await storeOf(kind, { subscribe: false })).store)
+    const b = verifierOf((await storeOf(kind, { subscribe: false })).store, { maxStaleness: 5000 })
+    const token = await sign(key, { iss: ISS, aud: 'api', sub: 'judy', jti: 'pulled' })
+    const principal = await b.verify(token)
+    await a.revoke({ issuer: ISS, jti: 'pulled', expiresAt: principal.expiresAt! })
+    const started = performance.now()
+    await until(() => {
+      try {
+        b.authenticateCached(bearer(token))
+        return false
+      } catch (error) {
+        return (error as { reason?: string }).reason === 'revoked'
+      }
+    }, 2000)
+    console.log(
+      `${kind}: without pub/sub, refused after ${(performance.now() - started).toFixed(0)} ms (syncInterval 100 ms)`,
+    )
+  })
+
   it('revokes every earlier token of a principal on another instance, and accepts a later one', async () => {
     const a = verifierOf((await storeOf(kind)).store)
     const b = verifierOf((await storeOf(kind)).store)
