@@ -69,8 +69,7 @@ async function flood(express: string) {
   return { statuses, stderrBytes, stderrSample, stdoutBytes: stdout.length - stdoutBefore }
 }
 
-// express4 joins once AuthError's stack is one line (harden-core, issue 9 item 5).
-describe.each(['express'])('%s under NODE_ENV=production', (express) => {
+describe.each(['express', 'express4'])('%s under NODE_ENV=production', (express) => {
   it(`writes at most ${String(MAX_STDERR_PER_REQUEST)} bytes of stderr per refused request, over ${String(REQUESTS)} bad tokens`, async () => {
     const { statuses, stderrBytes, stderrSample, stdoutBytes } = await flood(express)
     expect([...statuses]).toEqual([[401, REQUESTS]])
