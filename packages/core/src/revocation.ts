@@ -479,9 +479,15 @@ export function createRevocation(
     const started = clock.monotonic()
     pulling = (async () => {
       try {
-        for (const [text, record] of pending) {
-          await store.add(record)
-          pending.delete(text)
+        // Rules revoked here while the store could not take them. One the store still refuses
+        // (full, or down) stays pending, and does not stop this pull from reading the others.
+        try {
+          for (const [text, record] of pending) {
+            await store.add(record)
+            pending.delete(text)
+          }
+        } catch (error) {
+          logStore('trustgate could not store a revocation: it holds on this instance only', error)
         }
         const current = store.version === undefined ? undefined : await store.version()
         if (reload || current === undefined || current !== version) {
