@@ -22,15 +22,24 @@ export function authorizationValues(rawHeaders: readonly string[]): string[] {
   return values
 }
 
+/** The token of an Authorization header, with the scheme it came with. */
+export interface Credentials {
+  /** `bearer` (RFC 6750) or `dpop` (RFC 9449 s7.1), lower-cased. */
+  readonly scheme: 'bearer' | 'dpop'
+  readonly token: string
+}
+
 /**
- * Takes the bearer token from the Authorization header values of one request.
- * Returns `null` when there is no bearer token (no header, or another scheme such as `Basic`);
- * throws `invalid_request` for several headers, an empty or spaced token.
+ * Takes the token from the Authorization header values of one request: a `Bearer` token, and, with
+ * `dpop`, a `DPoP` one (RFC 9449 s7.1, the same token68 syntax). Returns `null` when there is no
+ * such token (no header, or another scheme such as `Basic`); throws `invalid_request` for several
+ * headers, an empty or spaced token.
  */
-export function parseBearer(
+export function parseCredentials(
   values: string | readonly string[] | undefined,
   errors: ErrorFactory,
-): string | null {
+  dpop = false,
+): Credentials | null {
   let value: string | undefined
   if (typeof values === 'string') value = values
   else if (values !== undefined) {
@@ -45,8 +54,21 @@ export function parseBearer(
   const end = value.search(/[ \t]/)
   const scheme = end === -1 ? value : value.slice(0, end)
   if (scheme.length === 0) throw errors.invalidRequest('malformed_authorization_header')
-  if (scheme.toLowerCase() !== 'bearer') return null
+  const lower = scheme.toLowerCase()
+  if (lower !== 'bearer' && !(dpop && lower === 'dpop')) return null
   const token = end === -1 || value[end] !== ' ' ? '' : value.slice(end + 1)
   if (!B64TOKEN.test(token)) throw errors.invalidRequest('malformed_authorization_header')
-  return token
+  return { scheme: lower, token }
+}
+
+/**
+ * Takes the bearer token from the Authorization header values of one request.
+ * Returns `null` when there is no bearer token (no header, or another scheme such as `Basic`);
+ * throws `invalid_request` for several headers, an empty or spaced token.
+ */
+export function parseBearer(
+  values: string | readonly string[] | undefined,
+  errors: ErrorFactory,
+): string | null {
+  return parseCredentials(values, errors)?.token ?? null
 }

@@ -17,6 +17,7 @@ import {
 } from './algorithms.js'
 import { clockOf, type Clock } from './clock.js'
 import { discoverJwksUri, discoveryUrl } from './discovery.js'
+import type { DpopOptions } from './dpop.js'
 import { DEFAULT_REALM, isQuotable } from './errors.js'
 import { checkUrl } from './fetch.js'
 import {
@@ -180,6 +181,8 @@ export interface VerifierOptions {
    * `{ meterProvider }`. Off by default; nothing is loaded then.
    */
   metrics?: MetricsOptions
+  /** DPoP-bound tokens (RFC 9449): proofs, replay store, nonces. Off by default. */
+  dpop?: DpopOptions
 }
 
 export const CLOCK_TOLERANCE_S = 5
@@ -254,6 +257,7 @@ export const VERIFIER_OPTION_NAMES = optionNames<VerifierOptions>({
   revocation: true,
   resourceMetadata: true,
   metrics: true,
+  dpop: true,
 })
 
 /** The names {@link IssuerConfig} accepts. */

@@ -5,7 +5,10 @@
  */
 import { fail } from './options.js'
 
-/** The `error` codes of RFC 6750 s3.1, plus `missing_token`, `jwks_unavailable` and `store_unavailable`. */
+/**
+ * The `error` codes of RFC 6750 s3.1 and RFC 9449 s7.1 / s9 (`invalid_dpop_proof`,
+ * `use_dpop_nonce`), plus `missing_token`, `jwks_unavailable` and `store_unavailable`.
+ */
 export type AuthErrorCode =
   | 'missing_token'
   | 'invalid_request'
@@ -13,6 +16,31 @@ export type AuthErrorCode =
   | 'insufficient_scope'
   | 'jwks_unavailable'
   | 'store_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
+
+/** Why a DPoP proof (RFC 9449 s4.3) was refused: the reasons of `invalid_dpop_proof`. */
+export type DpopProofReason =
+  | 'missing_proof'
+  | 'multiple_proofs'
+  | 'proof_too_long'
+  | 'malformed_proof'
+  | 'proof_typ_mismatch'
+  | 'proof_alg_not_allowed'
+  | 'proof_private_key'
+  | 'proof_key_invalid'
+  | 'proof_bad_signature'
+  | 'proof_jti_invalid'
+  | 'proof_htm_mismatch'
+  | 'proof_htu_mismatch'
+  | 'proof_stale'
+  | 'proof_in_future'
+  | 'proof_ath_mismatch'
+  | 'proof_key_mismatch'
+  | 'proof_replayed'
+
+/** Why a DPoP proof needs a fresh server nonce (RFC 9449 s9): the reasons of `use_dpop_nonce`. */
+export type DpopNonceReason = 'nonce_required' | 'nonce_stale'
 
 /** Why a request failed, finer than `code`. Stable: tests and callers may switch on it. */
 export type AuthErrorReason =
@@ -47,6 +75,13 @@ export type AuthErrorReason =
   | 'claim_mismatch'
   | 'tenant_mismatch'
   | 'revoked'
+  // invalid_token, sender constraint (RFC 9449 s7.1, no downgrade)
+  | 'dpop_bound_token'
+  | 'not_dpop_bound'
+  | 'dpop_required'
+  // invalid_dpop_proof, use_dpop_nonce
+  | DpopProofReason
+  | DpopNonceReason
   // insufficient_scope
   | 'insufficient_scope'
   | 'forbidden'
@@ -63,6 +98,8 @@ const STATUS: Readonly<Record<AuthErrorCode, number>> = {
   insufficient_scope: 403,
   jwks_unavailable: 503,
   store_unavailable: 503,
+  invalid_dpop_proof: 401,
+  use_dpop_nonce: 401,
 }
 
 /**
@@ -99,6 +136,28 @@ const DESCRIPTIONS: Readonly<Record<AuthErrorReason, string>> = {
   claim_mismatch: 'A token claim does not have an accepted value',
   tenant_mismatch: 'The token tenant does not match its issuer',
   revoked: 'The token has been revoked',
+  dpop_bound_token: 'The token is bound to a DPoP key and must be sent with a DPoP proof',
+  not_dpop_bound: 'The token is not bound to a DPoP key',
+  dpop_required: 'A DPoP-bound token and proof are required',
+  missing_proof: 'A DPoP proof is required',
+  multiple_proofs: 'More than one DPoP header was sent',
+  proof_too_long: 'The DPoP proof is too long',
+  malformed_proof: 'The DPoP proof is not a well-formed JWT',
+  proof_typ_mismatch: 'The DPoP proof type is not dpop+jwt',
+  proof_alg_not_allowed: 'The DPoP proof algorithm is not allowed',
+  proof_private_key: 'The DPoP proof key contains private key material',
+  proof_key_invalid: 'The DPoP proof key is not a usable public key for its algorithm',
+  proof_bad_signature: 'The DPoP proof signature is invalid',
+  proof_jti_invalid: 'The DPoP proof has no valid jti',
+  proof_htm_mismatch: 'The DPoP proof is not for this HTTP method',
+  proof_htu_mismatch: 'The DPoP proof is not for this URL',
+  proof_stale: 'The DPoP proof is too old',
+  proof_in_future: 'The DPoP proof was issued in the future',
+  proof_ath_mismatch: 'The DPoP proof is not for this access token',
+  proof_key_mismatch: 'The DPoP proof key is not the key the token is bound to',
+  proof_replayed: 'The DPoP proof has already been used',
+  nonce_required: 'The DPoP proof must carry a server nonce',
+  nonce_stale: 'The DPoP proof nonce is invalid or expired',
   insufficient_scope: 'The token does not carry the required scope',
   forbidden: 'The principal is not allowed to access this resource',
   jwks_unavailable: 'The issuer keys cannot be retrieved right now',
@@ -136,12 +195,17 @@ export class AuthError extends Error {
   readonly expose = true
 
   /** Prefer the factories below: they keep code, reason and status consistent. */
-  constructor(code: AuthErrorCode, reason: AuthErrorReason, challenge: string) {
+  constructor(
+    code: AuthErrorCode,
+    reason: AuthErrorReason,
+    challenge: string,
+    extraHeaders?: Readonly<Record<string, string>>,
+  ) {
     super(DESCRIPTIONS[reason])
     this.code = code
     this.reason = reason
     this.status = this.statusCode = STATUS[code]
-    this.headers = Object.freeze({ 'WWW-Authenticate': challenge })
+    this.headers = Object.freeze({ ...extraHeaders, 'WWW-Authenticate': challenge })
     // A short fixed line, no frames: every AuthError is made by the same factory, so frames say
     // nothing, and Express's final handler prints `err.stack` for each error it is given
     // (pillarjs/finalhandler), about 1 KB per refused request with frames (issue 9, item 5).
@@ -174,6 +238,15 @@ export interface ErrorFactory {
   ): AuthError
   jwksUnavailable(): AuthError
   storeUnavailable(reason: 'revocation_unavailable' | 'replay_unavailable'): AuthError
+  /** RFC 9449 s7.1: a DPoP proof was refused; the challenge is on the DPoP scheme. */
+  invalidDpopProof(reason: DpopProofReason): AuthError
+  /** RFC 9449 s9: one DPoP challenge with `use_dpop_nonce`, and the nonce in `DPoP-Nonce`. */
+  useDpopNonce(reason: DpopNonceReason, nonce: string): AuthError
+  /**
+   * The same error with its challenge on the DPoP scheme, for a request that used it (RFC 9449
+   * s7.1: the error goes on the scheme the client used). Anything else is returned as it is.
+   */
+  onDpopScheme(error: unknown): unknown
 }
 
 /** The reasons of `invalid_request`. */
@@ -192,6 +265,8 @@ export type InvalidTokenReason = Exclude<
   | 'jwks_unavailable'
   | 'revocation_unavailable'
   | 'replay_unavailable'
+  | DpopProofReason
+  | DpopNonceReason
 >
 
 // RFC 6750 s3: realm is a quoted-string; we admit printable ASCII without `"` and `\`.
@@ -217,6 +292,11 @@ export interface ChallengeOptions {
    * server. Printable ASCII without `"` or `\`.
    */
   readonly resourceMetadata?: string | undefined
+  /**
+   * The DPoP proof algorithms accepted, when DPoP is on: every challenge then also offers the
+   * DPoP scheme with them (RFC 9449 s7.1), and DPoP errors go on a DPoP challenge.
+   */
+  readonly dpopAlgorithms?: readonly string[] | undefined
 }
 
 /** Creates the error factory of one realm. */
@@ -225,20 +305,29 @@ export function createErrorFactory(
   options: ChallengeOptions = {},
 ): ErrorFactory {
   if (!isQuotable(realm)) fail('realm', 'must be printable ASCII without " or \\')
-  const { resourceMetadata } = options
+  const { resourceMetadata, dpopAlgorithms } = options
   if (resourceMetadata !== undefined && !isQuotable(resourceMetadata)) {
     fail('resourceMetadata', 'must be printable ASCII without " or \\')
   }
   // RFC 9728 s5.1: on 401 answers only; a 403 or 400 client already knows where tokens come from.
   const metadata = resourceMetadata === undefined ? '' : `, resource_metadata="${resourceMetadata}"`
   const prefix = `Bearer realm="${realm}"`
+  const algs = dpopAlgorithms === undefined ? '' : `, algs="${dpopAlgorithms.join(' ')}"`
+  // The DPoP challenge that follows a Bearer one when DPoP is on.
+  const dpopOffer = dpopAlgorithms === undefined ? '' : `, DPoP realm="${realm}"${algs}`
   const challenge = (code: AuthErrorCode, reason: AuthErrorReason, extra = ''): string =>
-    `${prefix}, error="${code}", error_description="${DESCRIPTIONS[reason]}"${extra}`
+    `${prefix}, error="${code}", error_description="${DESCRIPTIONS[reason]}"${extra}${dpopOffer}`
   const make = (code: AuthErrorCode, reason: AuthErrorReason, extra?: string): AuthError =>
     new AuthError(code, reason, challenge(code, reason, extra))
+  // A single DPoP challenge carrying the error: oauth4webapi, for one, retries on use_dpop_nonce
+  // only when it finds it on a DPoP challenge.
+  const dpopChallenge = (code: AuthErrorCode, reason: AuthErrorReason): string =>
+    `DPoP realm="${realm}", error="${code}", error_description="${DESCRIPTIONS[reason]}"${algs}` +
+    (STATUS[code] === 401 ? metadata : '')
   return {
     // RFC 6750 s3.1: a request without credentials gets a challenge with no error attribute.
-    missingToken: () => new AuthError('missing_token', 'missing_token', prefix + metadata),
+    missingToken: () =>
+      new AuthError('missing_token', 'missing_token', prefix + metadata + dpopOffer),
     invalidRequest: (reason) => make('invalid_request', reason),
     invalidToken: (reason) => make('invalid_token', reason, metadata),
     insufficientScope: (scopes, reason = 'insufficient_scope') =>
@@ -247,6 +336,17 @@ export function createErrorFactory(
     jwksUnavailable: () => make('jwks_unavailable', 'jwks_unavailable'),
     // A shared store (revocation, replay) cannot answer and the verifier fails closed.
     storeUnavailable: (reason) => make('store_unavailable', reason),
+    invalidDpopProof: (reason) =>
+      new AuthError('invalid_dpop_proof', reason, dpopChallenge('invalid_dpop_proof', reason)),
+    // The nonce is ours (an HMAC in base64url), never a value the client sent.
+    useDpopNonce: (reason, nonce) =>
+      new AuthError('use_dpop_nonce', reason, dpopChallenge('use_dpop_nonce', reason), {
+        'DPoP-Nonce': nonce,
+      }),
+    onDpopScheme: (error) =>
+      isAuthError(error) && !error.headers['WWW-Authenticate'].startsWith('DPoP ')
+        ? new AuthError(error.code, error.reason, dpopChallenge(error.code, error.reason))
+        : error,
   }
 }
 

@@ -30,12 +30,14 @@ export {
   type AuthErrorHeaders,
   type AuthErrorReason,
   type ChallengeOptions,
+  type DpopNonceReason,
+  type DpopProofReason,
   type ErrorFactory,
   type InvalidRequestReason,
   type InvalidTokenReason,
 } from './errors.js'
 export { checkOptionNames, configError, CONFIG_ERROR_PREFIX } from './options.js'
-export { authorizationValues, parseBearer } from './bearer.js'
+export { authorizationValues, parseBearer, parseCredentials, type Credentials } from './bearer.js'
 export {
   RESOURCE_METADATA_WELL_KNOWN,
   resolveResourceMetadata,
@@ -83,6 +85,21 @@ export {
 } from './providers.js'
 export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algorithms.js'
 export { type Logger, type RequestContext } from './log.js'
+export {
+  checkOrigin,
+  dpopValues,
+  jwkThumbprint,
+  requestUrl,
+  DPOP_ALGORITHMS,
+  DPOP_KEY_CACHE_MAX,
+  DPOP_MAX_JTI_LENGTH,
+  DPOP_MAX_PROOF_AGE_S,
+  DPOP_MAX_PROOF_LENGTH,
+  DPOP_NONCE_STEP_S,
+  type DpopAlgorithm,
+  type DpopNonceOptions,
+  type DpopOptions,
+} from './dpop.js'
 export {
   createMemoryReplayStore,
   REPLAY_STORE_MAX,

@@ -30,6 +30,15 @@ export interface RequestContext {
    * certificate-bound token. May throw `MalformedCertificateError` for an unreadable header.
    */
   readonly clientCertificate?: ClientCertificate | null | undefined
+  /** The HTTP method, as sent (`htm`, RFC 9449 s4.3). */
+  readonly method?: string | undefined
+  /**
+   * The absolute URL of the request, made of the configured public origin and the path of the
+   * request line, never of a `Host` or forwarded header (`htu`, RFC 9449 s4.3); see `requestUrl`.
+   */
+  readonly url?: string | undefined
+  /** The values of every `DPoP` header, from `rawHeaders` (see `dpopValues`). */
+  readonly dpop?: readonly string[] | undefined
 }
 
 /** The logger used when none is given: pino at level `info`. */

@@ -30,6 +30,14 @@ export interface MemoryReplayStore extends ReplayStore {
   claim(key: string, ttlMs: number): boolean
 }
 
+// The stores made here: their claims never return a promise, so a request needs none for them.
+const synchronous = new WeakSet<ReplayStore>()
+
+/** True for a store made by {@link createMemoryReplayStore}: its claims answer at once. */
+export function isSynchronousStore(store: ReplayStore): boolean {
+  return synchronous.has(store)
+}
+
 /** Default bound of the memory replay store: some 10 MiB of keys of 43 characters. */
 export const REPLAY_STORE_MAX = 100_000
 
@@ -75,27 +83,27 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
     sweepAfter = next
   }
 
-  return Object.freeze({
-    claim(key: string, ttlMs: number): boolean {
-      if (typeof key !== 'string' || key === '')
-        throw new TypeError('key must be a non-empty string')
-      if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-        throw new TypeError('ttlMs must be a finite number > 0')
-      }
-      const now = performance.now()
-      const expiry = expiries.get(key)
-      if (expiry !== undefined) {
-        if (expiry > now) return false
-        expiries.delete(key)
-      }
-      reclaimOldest(now)
-      if (expiries.size >= max) {
-        if (now >= sweepAfter) sweep(now)
-        // Fail closed: forgetting a live key would let its replay through.
-        if (expiries.size >= max) return false
-      }
-      expiries.set(key, now + ttlMs)
-      return true
-    },
-  })
+  function claim(key: string, ttlMs: number): boolean {
+    if (typeof key !== 'string' || key === '') throw new TypeError('key must be a non-empty string')
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw new TypeError('ttlMs must be a finite number > 0')
+    }
+    const now = performance.now()
+    const expiry = expiries.get(key)
+    if (expiry !== undefined) {
+      if (expiry > now) return false
+      expiries.delete(key)
+    }
+    reclaimOldest(now)
+    if (expiries.size >= max) {
+      if (now >= sweepAfter) sweep(now)
+      // Fail closed: forgetting a live key would let its replay through.
+      if (expiries.size >= max) return false
+    }
+    expiries.set(key, now + ttlMs)
+    return true
+  }
+  const store = Object.freeze({ claim })
+  synchronous.add(store)
+  return store
 }

@@ -3,9 +3,16 @@
  * Each step fails with its own reason; none is skipped, none is reordered.
  */
 import { isAlgorithm, keyFits, verifySignature, type VerificationKey } from './algorithms.js'
-import { parseBearer } from './bearer.js'
+import { parseCredentials } from './bearer.js'
 import { checkBinding, checkClaims, checkTyp } from './claims.js'
-import { resolveConfig, type Config, type IssuerPolicy, type VerifierOptions } from './config.js'
+import {
+  CLOCK_TOLERANCE_S,
+  resolveConfig,
+  type Config,
+  type IssuerPolicy,
+  type VerifierOptions,
+} from './config.js'
+import { createDpop, refuseKeyBinding, resolveDpopOptions } from './dpop.js'
 import { clockOf } from './clock.js'
 import { createErrorFactory, type ErrorFactory } from './errors.js'
 import type { IssuerMatch } from './issuers.js'
@@ -100,14 +107,23 @@ interface CacheEntry {
 // One settled promise shared by every request without a bearer token.
 const NO_PRINCIPAL: Promise<null> = Promise.resolve(null)
 
+/** How the token came: `Authorization: Bearer` (or a `getToken` option), or `DPoP` (RFC 9449). */
+type Scheme = 'bearer' | 'dpop'
+
 /** Creates a verifier. Throws a TypeError naming the field for any bad option. */
 export function createVerifier(options: VerifierOptions): Verifier {
   const config: Config = resolveConfig(options)
   const clock = clockOf(options)
   const { matcher, logger, maxTokenLength, mtls } = config
+  const dpopConfig = options.dpop === undefined ? undefined : resolveDpopOptions(options.dpop)
   const errors = createErrorFactory(config.realm, {
     resourceMetadata: config.resourceMetadata?.url,
+    dpopAlgorithms: dpopConfig?.algorithms,
   })
+  const dpop =
+    dpopConfig === undefined
+      ? undefined
+      : createDpop(dpopConfig, options.clockTolerance ?? CLOCK_TOLERANCE_S, errors)
   const sampler = new LogSampler()
   const logRejection = createRejectionLog(logger, () => clock.monotonic())
   const spellings = indexIssuers([...config.issuers.values()].flatMap((policy) => policy.spellings))
@@ -200,11 +216,23 @@ export function createVerifier(options: VerifierOptions): Verifier {
    * The checks of this request rather than of the token. They run on every request, a
    * verified-token cache hit included, since a cached principal says nothing about the request.
    */
-  function constrain(principal: Principal, context: RequestContext | undefined): Principal {
+  function constrain(
+    principal: Principal,
+    token: string,
+    scheme: Scheme,
+    context: RequestContext | undefined,
+    nowMs: number,
+  ): Principal | Promise<Principal> {
     // STEP 8: sender constraint. A token bound by `cnf` is refused unless its binding holds for
-    // this request, whatever the options (no downgrade to bearer).
+    // this request, whatever the options (no downgrade to bearer): the certificate (mtls.ts), the
+    // DPoP proof (dpop.ts). A promise only when the DPoP replay store is asynchronous.
     checkCertificateBinding(principal, mtls, context, errors)
-    return principal
+    if (dpop === undefined) {
+      refuseKeyBinding(principal, errors)
+      return principal
+    }
+    const proven = dpop.check(principal, token, scheme, context, nowMs)
+    return proven === undefined ? principal : proven.then(() => principal)
   }
 
   function admit(
@@ -219,17 +247,38 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // Every outcome leaves a trace: a sampled debug line for a rejection (rejections.ts) and, when
   // someone listens, a diagnostics-channel message and metrics (observe.ts). Without a subscriber
   // or metrics, no trace and no message is built. `return await` keeps the catch here.
-  async function verify(token: string, context?: RequestContext): Promise<Principal> {
+  async function verify(
+    token: string,
+    context?: RequestContext,
+    scheme: Scheme = 'bearer',
+  ): Promise<Principal> {
     const trace = observer.active ? observer.trace() : undefined
     try {
-      const principal = await verifyToken(token, context, trace)
+      const principal = await verifyToken(token, context, scheme, trace)
       if (trace !== undefined) observer.settle(trace, false)
       return principal
     } catch (error) {
-      logRejection(error, context)
-      if (trace !== undefined) observer.settle(trace, true, error)
-      throw error
+      // RFC 9449 s7.1: the error goes on the scheme the client used.
+      const answer = scheme === 'dpop' ? errors.onDpopScheme(error) : error
+      logRejection(answer, context)
+      if (trace !== undefined) observer.settle(trace, true, answer)
+      throw answer
     }
+  }
+
+  /** STEP 8, then STEP 9: a promise only when either store must be awaited. */
+  function admitConstrained(
+    principal: Principal,
+    token: string,
+    scheme: Scheme,
+    context: RequestContext | undefined,
+    nowMs: number,
+    monoMs: number,
+  ): Principal | Promise<Principal> {
+    const constrained = constrain(principal, token, scheme, context, nowMs)
+    return constrained instanceof Promise
+      ? constrained.then((bound) => admit(bound, nowMs, monoMs))
+      : admit(constrained, nowMs, monoMs)
   }
 
   /**
@@ -242,6 +291,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   function verifyToken(
     token: string,
     context: RequestContext | undefined,
+    scheme: Scheme,
     trace: Trace | undefined,
     waited?: Waited,
   ): Principal | Promise<Principal> {
@@ -255,7 +305,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const monoMs = clock.monotonic()
     const cached = fromCache(token, nowMs, monoMs, trace)
     // STEP 8 and STEP 9 (below) run on a cache hit too.
-    if (cached !== undefined) return admit(constrain(cached, context), nowMs, monoMs)
+    if (cached !== undefined) {
+      return admitConstrained(cached, token, scheme, context, nowMs, monoMs)
+    }
 
     // STEP 2: decode header and payload without trusting them; length first, before any work.
     const decoded = decodeToken(token, maxTokenLength)
@@ -268,7 +320,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const { iss } = payload
     const found = waited === undefined ? matcher.match(iss, monoMs) : waited.match
     if (found instanceof Promise) {
-      return resume(token, context, trace, found.then((match) => ({ match, keys: undefined })))
+      return resume(
+        token,
+        context,
+        scheme,
+        trace,
+        found.then((match) => ({ match, keys: undefined })),
+      )
     }
     const match = found
     if (match === undefined) {
@@ -285,7 +343,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (kid !== undefined && typeof kid !== 'string') throw errors.invalidToken('malformed')
     const candidates = waited?.keys ?? policy.keys.find(kid, monoMs)
     if (candidates instanceof Promise) {
-      return resume(token, context, trace, candidates.then((keys) => ({ match, keys })))
+      return resume(
+        token,
+        context,
+        scheme,
+        trace,
+        candidates.then((keys) => ({ match, keys })),
+      )
     }
     if (candidates.length === 0) throw errors.invalidToken('unknown_kid')
 
@@ -330,7 +394,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       nbf: payload.nbf as number | undefined,
       iat: payload.iat as number | undefined,
     })
-    return admit(constrain(principal, context), nowMs, monoMs)
+    return admitConstrained(principal, token, scheme, context, nowMs, monoMs)
   }
 
   /**
@@ -341,6 +405,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   async function resume(
     token: string,
     context: RequestContext | undefined,
+    scheme: Scheme,
     trace: Trace | undefined,
     pending: Promise<Waited>,
   ): Promise<Principal> {
@@ -351,40 +416,53 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (error instanceof KeysUnavailableError) throw errors.jwksUnavailable()
       throw error
     }
-    return verifyToken(token, context, trace, waited)
+    return verifyToken(token, context, scheme, trace, waited)
   }
 
   return Object.freeze({
-    verify,
+    verify: (token, context) => verify(token, context),
     // Not `async`: on every request, verify()'s own promise is handed back as it is, not wrapped
     // in a second one (one promise and one microtask less per request).
     authenticate(authorization, context) {
       // STEP 1: the bearer token of the Authorization header.
-      let token: string | null
+      let credentials
       try {
-        token = parseBearer(authorization, errors)
+        credentials = parseCredentials(authorization, errors, dpop !== undefined)
       } catch (error) {
-        // parseBearer throws AuthError (invalid_request) and nothing else.
+        // parseCredentials throws AuthError (invalid_request) and nothing else.
         logRejection(error, context)
         if (observer.active) observer.settle(observer.trace(), true, error)
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         return Promise.reject(error)
       }
-      return token === null ? NO_PRINCIPAL : verify(token, context)
+      return credentials === null
+        ? NO_PRINCIPAL
+        : verify(credentials.token, context, credentials.scheme)
     },
     authenticateCached(authorization, context) {
       const trace = observer.active ? observer.trace() : undefined
+      let scheme: Scheme = 'bearer'
       try {
-        const token = parseBearer(authorization, errors)
-        if (token === null) return null
-        // No promise, no signature: a hit answers here; anything else goes through verify(),
-        // which publishes a miss.
-        if (token.length > maxTokenLength) return undefined
+        const credentials = parseCredentials(authorization, errors, dpop !== undefined)
+        if (credentials === null) return null
+        scheme = credentials.scheme
+        const { token } = credentials
+        // No promise, no signature but a DPoP proof's: a hit answers here; anything else goes
+        // through verify(), which publishes a miss. An asynchronous replay store needs a promise.
+        if (token.length > maxTokenLength || (scheme === 'dpop' && dpop?.synchronous !== true)) {
+          return undefined
+        }
         const nowMs = clock.now()
         const monoMs = clock.monotonic()
         const cached = fromCache(token, nowMs, monoMs, trace)
         if (cached === undefined) return undefined
-        const constrained = constrain(cached, context)
+        const constrained = constrain(cached, token, scheme, context, nowMs)
+        // Never a promise here: the DPoP replay store is the memory one (checked above). Were it
+        // one, the proof's jti would be claimed already, and authenticate() would refuse it.
+        if (constrained instanceof Promise) {
+          constrained.catch(() => undefined)
+          return undefined
+        }
         // STEP 9: revocation; `undefined` when the mirror must be synced first.
         const principal =
           revocation === undefined
@@ -393,9 +471,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
         if (trace !== undefined && principal !== undefined) observer.settle(trace, false)
         return principal
       } catch (error) {
-        logRejection(error, context)
-        if (trace !== undefined) observer.settle(trace, true, error)
-        throw error
+        const answer = scheme === 'dpop' ? errors.onDpopScheme(error) : error
+        logRejection(answer, context)
+        if (trace !== undefined) observer.settle(trace, true, answer)
+        throw answer
       }
     },
     revoke(rule) {
