@@ -273,6 +273,18 @@ export function requestUrl(origin: unknown, target: unknown): string | undefined
   return base + target
 }
 
+/**
+ * Checks an adapter's `origin` option at start-up: a bare origin or a function, and required when
+ * DPoP is on (proofs name the URL they are for, and the `Host` header must not decide it).
+ */
+export function checkOriginOption(origin: unknown, dpop: boolean): void {
+  if (origin === undefined) {
+    if (dpop) fail('origin', 'is required with dpop: the public origin DPoP proofs are made for')
+  } else if (typeof origin !== 'function' && checkOrigin(origin) === undefined) {
+    fail('origin', 'must be an origin (https://api.example.com) or a function returning one')
+  }
+}
+
 /** The values of every `DPoP` header in Node's `rawHeaders` list (a second one must be seen). */
 export function dpopValues(rawHeaders: readonly string[]): string[] {
   const values: string[] = []

@@ -87,6 +87,7 @@ export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algo
 export { type Logger, type RequestContext } from './log.js'
 export {
   checkOrigin,
+  checkOriginOption,
   dpopValues,
   jwkThumbprint,
   requestUrl,

@@ -7,12 +7,15 @@
 import {
   authorizationValues,
   checkOptionNames,
+  checkOriginOption,
   checkScopeArguments,
   checkScopeList,
   createGuard,
   createVerifier,
+  dpopValues,
   isAuthError,
   peerCertificate,
+  requestUrl,
   type ClientCertificate,
   type Guard,
   type Principal,
@@ -53,6 +56,13 @@ export interface ExpressJwtAuthOptions extends VerifierOptions {
    * certificate is the TLS peer certificate of the request's own socket, and no header is read.
    */
   getClientCertificate?: (req: Request) => ClientCertificate | null | undefined
+  /**
+   * The public origin of the API (`https://api.example.com`), or a function that gives it for a
+   * request: DPoP proofs' `htu` is compared with it and the path of the request line. Required
+   * with `dpop`. The `Host` header is never used; behind a proxy, give the origin clients call, or
+   * read it in the function from a header that only your proxy sets.
+   */
+  origin?: string | ((req: Request) => string)
   /**
    * `true`: every request that passes through this middleware needs a principal (401
    * `missing_token` without one), guard or not, as `app.use(auth())` of express-oauth2-jwt-bearer
@@ -107,9 +117,27 @@ function fail(state: State, error: unknown, res: Response, next: NextFunction): 
 class LogContext {
   readonly #req: Request
   readonly #getClientCertificate: ExpressJwtAuthOptions['getClientCertificate']
-  constructor(req: Request, getClientCertificate: ExpressJwtAuthOptions['getClientCertificate']) {
+  readonly #origin: ExpressJwtAuthOptions['origin']
+  constructor(
+    req: Request,
+    getClientCertificate: ExpressJwtAuthOptions['getClientCertificate'],
+    origin: ExpressJwtAuthOptions['origin'],
+  ) {
     this.#req = req
     this.#getClientCertificate = getClientCertificate
+    this.#origin = origin
+  }
+  get method(): string {
+    return this.#req.method
+  }
+  // DPoP's htu: the configured origin and the request line's own target (`originalUrl`: mounted
+  // routers rewrite `req.url`), never the Host header.
+  get url(): string | undefined {
+    const origin = typeof this.#origin === 'function' ? this.#origin(this.#req) : this.#origin
+    return requestUrl(origin, this.#req.originalUrl)
+  }
+  get dpop(): string[] {
+    return dpopValues(this.#req.rawHeaders)
   }
   // One source, chosen by configuration: the forwarded one, or the socket's. Never one, then the
   // other, which would let a client pick the certificate that suits it.
@@ -136,6 +164,7 @@ const ADAPTER_OPTION_NAMES: readonly (keyof ExpressJwtAuthOptions)[] = [
   'required',
   'skip',
   'getClientCertificate',
+  'origin',
 ]
 const OPTION_NAMES = new Set<string>([...VERIFIER_OPTION_NAMES, ...ADAPTER_OPTION_NAMES])
 
@@ -149,8 +178,10 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
     required = false,
     skip,
     getClientCertificate,
+    origin,
     ...verifierOptions
   } = options
+  checkOriginOption(origin, verifierOptions.dpop !== undefined)
   if (getToken !== undefined && typeof getToken !== 'function') {
     throw new TypeError('trustgate: getToken must be a function')
   }
@@ -191,7 +222,7 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
       if (skip?.(req) === true) {
         outcome = SKIPPED
       } else if (getToken === undefined) {
-        const context = new LogContext(req, getClientCertificate)
+        const context = new LogContext(req, getClientCertificate, origin)
         const values = authorizationValues(req.rawHeaders)
         outcome = verifier.authenticateCached(values, context)
         if (outcome === undefined) outcome = verifier.authenticate(values, context)
@@ -200,7 +231,7 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
         outcome =
           token === null || token === undefined
             ? null
-            : verifier.verify(token, new LogContext(req, getClientCertificate))
+            : verifier.verify(token, new LogContext(req, getClientCertificate, origin))
       }
       if (outcome === null && required) throw verifier.errors.missingToken()
       if (outcome === SKIPPED) outcome = null

@@ -7,12 +7,15 @@
 import {
   authorizationValues,
   checkOptionNames,
+  checkOriginOption,
   checkScopeArguments,
   checkScopeList,
   createGuard,
   createVerifier,
+  dpopValues,
   isAuthError,
   peerCertificate,
+  requestUrl,
   type AuthError,
   type ClientCertificate,
   type Guard,
@@ -62,6 +65,13 @@ export interface FastifyJwtAuthOptions extends VerifierOptions {
    * certificate is the TLS peer certificate of the request's own socket, and no header is read.
    */
   getClientCertificate?: (request: FastifyRequest) => ClientCertificate | null | undefined
+  /**
+   * The public origin of the API (`https://api.example.com`), or a function that gives it for a
+   * request: DPoP proofs' `htu` is compared with it and the path of the request line. Required
+   * with `dpop`. The `Host` header is never used; behind a proxy, give the origin clients call, or
+   * read it in the function from a header that only your proxy sets.
+   */
+  origin?: string | ((request: FastifyRequest) => string)
   /**
    * `true` or `{ timeout }`: `app.ready()` (and so `listen()`) waits, in an `onReady` hook, until
    * every remote issuer's keys are loaded (`verifier.ready()`), and fails naming the issuers whose
@@ -349,6 +359,7 @@ const ADAPTER_OPTION_NAMES: readonly (keyof FastifyJwtAuthOptions)[] = [
   'required',
   'skip',
   'getClientCertificate',
+  'origin',
   'waitForKeys',
 ]
 const OPTION_NAMES = new Set<string>([...VERIFIER_OPTION_NAMES, ...ADAPTER_OPTION_NAMES])
@@ -378,9 +389,11 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
     required = false,
     skip,
     getClientCertificate,
+    origin,
     waitForKeys = false,
     ...verifierOptions
   } = options
+  checkOriginOption(origin, verifierOptions.dpop !== undefined)
   if (getToken !== undefined && typeof getToken !== 'function') {
     throw optionError('getToken', 'must be a function')
   }
@@ -483,7 +496,7 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
       if (skip?.(request) === true) {
         outcome = SKIPPED
       } else if (getToken === undefined) {
-        const context = new LogContext(request, getClientCertificate)
+        const context = new LogContext(request, getClientCertificate, origin)
         const values = authorizationValues(request.raw.rawHeaders)
         outcome = verifier.authenticateCached(values, context)
         if (outcome === undefined) outcome = verifier.authenticate(values, context)
@@ -492,7 +505,7 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
         outcome =
           token === null || token === undefined
             ? null
-            : verifier.verify(token, new LogContext(request, getClientCertificate))
+            : verifier.verify(token, new LogContext(request, getClientCertificate, origin))
       }
       if (outcome === null && required && !optedOut(request)) {
         throw verifier.errors.missingToken()
@@ -527,12 +540,27 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
 class LogContext {
   readonly #request: FastifyRequest
   readonly #getClientCertificate: FastifyJwtAuthOptions['getClientCertificate']
+  readonly #origin: FastifyJwtAuthOptions['origin']
   constructor(
     request: FastifyRequest,
     getClientCertificate: FastifyJwtAuthOptions['getClientCertificate'],
+    origin: FastifyJwtAuthOptions['origin'],
   ) {
     this.#request = request
     this.#getClientCertificate = getClientCertificate
+    this.#origin = origin
+  }
+  get method(): string | undefined {
+    return this.#request.raw.method
+  }
+  // DPoP's htu: the configured origin and the request line's own target (`originalUrl`, before
+  // any rewriteUrl), never the Host header.
+  get url(): string | undefined {
+    const origin = typeof this.#origin === 'function' ? this.#origin(this.#request) : this.#origin
+    return requestUrl(origin, this.#request.originalUrl)
+  }
+  get dpop(): string[] {
+    return dpopValues(this.#request.raw.rawHeaders)
   }
   // One source, chosen by configuration: the forwarded one, or the socket's. Never one, then the
   // other, which would let a client pick the certificate that suits it.
