@@ -12,7 +12,6 @@ import {
   timingSafeEqual,
   type KeyObject,
 } from 'node:crypto'
-import { LRUCache } from 'lru-cache'
 import {
   importJwk,
   keyFits,
@@ -27,6 +26,7 @@ import { checkOptionNames, fail } from './options.js'
 import type { Principal } from './principal.js'
 import { createMemoryReplayStore, isSynchronousStore, type ReplayStore } from './replay.js'
 import { isStoreUnavailable } from './store.js'
+import { BoundedLru } from './token-cache.js'
 import { decodeToken, isObject, type JsonObject } from './token.js'
 
 /**
@@ -304,7 +304,14 @@ export function dpopValues(rawHeaders: readonly string[]): string[] {
 export function createDpop(config: DpopConfig, clockTolerance: number, errors: ErrorFactory): Dpop {
   const { required, algorithms, replayStore, nonce, maxProofAge, maxProofLength } = config
   const allowed: ReadonlySet<string> = new Set(algorithms)
-  const keys = new LRUCache<string, VerificationKey>({ max: DPOP_KEY_CACHE_MAX })
+  // Imported proof keys by thumbprint, bounded by count alone: a key's size is bounded by the
+  // proof length cap.
+  const keys = new BoundedLru<VerificationKey>({
+    max: DPOP_KEY_CACHE_MAX,
+    maxBytes: Number.POSITIVE_INFINITY,
+    maxEntryBytes: Number.POSITIVE_INFINITY,
+    heavyEntryBytes: Number.POSITIVE_INFINITY,
+  })
 
   // The nonce of the current step is computed once per step, not per request.
   let nonceStep = Number.NaN
