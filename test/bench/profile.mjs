@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { AUDIENCE, ISSUER, claims, createKey, signToken } from './fixtures.mjs'
+import { AUDIENCE, ISSUER, createKey, realisticClaims, signToken } from './fixtures.mjs'
 
 const [row = 'fastify+trustgate-uncached', seconds = '5', dir = '/tmp/trustgate-prof'] =
   process.argv.slice(2)
@@ -18,7 +18,7 @@ rmSync(dir, { recursive: true, force: true })
 mkdirSync(dir, { recursive: true })
 
 const key = createKey('RS256', 'profile')
-const token = signToken('RS256', key, claims(1))
+const token = signToken('RS256', key, realisticClaims(1))
 const jwks = createServer((req, res) => {
   res
     .writeHead(200, { 'content-type': 'application/json' })
@@ -30,6 +30,7 @@ const config = JSON.stringify({
   audience: AUDIENCE,
   jwksUri: `http://127.0.0.1:${jwks.address().port}/jwks`,
   publicKeyPem: key.pem,
+  token,
 })
 const server = spawn(
   'taskset',
