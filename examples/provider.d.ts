@@ -13,9 +13,13 @@ export interface ExampleClient {
   scope: string
   /** How its access tokens are signed. */
   alg: 'RS256' | 'ES256'
+  /** Its access tokens are DPoP-bound (client metadata `dpop_bound_access_tokens`). */
+  dpopBound?: boolean
 }
 
 export declare const CLIENTS: readonly ExampleClient[]
+/** A client whose access tokens are DPoP-bound (RFC 9449). */
+export declare const DPOP_CLIENT: ExampleClient
 
 /** A private JWK Set. */
 export interface SigningKeys {

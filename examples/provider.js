@@ -39,6 +39,19 @@ export const CLIENTS = [
   },
 ]
 
+/**
+ * A client whose access tokens are DPoP-bound (RFC 9449): it must send a DPoP proof to the token
+ * endpoint, and its JWT access tokens carry `cnf.jkt`, the thumbprint of its proof key. Not in
+ * `CLIENTS`: pass it in `clients` where DPoP is wanted (the demo, the DPoP end-to-end tests).
+ */
+export const DPOP_CLIENT = {
+  clientId: 'dpop-service',
+  clientSecret: 'dpop-service-secret-for-the-demo-only',
+  scope: 'orders:read',
+  alg: 'ES256',
+  dpopBound: true,
+}
+
 let generation = 0
 
 /**
@@ -116,11 +129,17 @@ export async function startProvider(options = {}) {
       response_types: [],
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
+      // RFC 9449 s5.2: the provider refuses this client's token requests without a DPoP proof.
+      ...('dpopBound' in client && client.dpopBound === true
+        ? { dpop_bound_access_tokens: true }
+        : {}),
     })),
     features: {
       // No login pages: machine clients only.
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // DPoP-bound access tokens (RFC 9449) for clients with dpop_bound_access_tokens.
+      dPoP: { enabled: true },
       resourceIndicators: {
         enabled: true,
         // A token request without `resource` is for the example API.

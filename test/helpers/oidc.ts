@@ -15,6 +15,7 @@ import { captureLogger, type CapturedLogger } from './log.js'
 export {
   API_AUDIENCE,
   CLIENTS,
+  DPOP_CLIENT,
   createSigningKeys,
   startProvider,
   type SigningKeys,

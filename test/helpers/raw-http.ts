@@ -22,11 +22,13 @@ export async function rawRequest(
   origin: string,
   path: string,
   headers: readonly (readonly [string, string])[],
+  /** The Host header to send instead of the origin's (Host header laundering tests). */
+  host?: string,
 ): Promise<RawResponse> {
   const url = new URL(origin)
   const lines = [
     `GET ${path} HTTP/1.1`,
-    `Host: ${url.host}`,
+    `Host: ${host ?? url.host}`,
     'Connection: close',
     ...headers.map(([name, value]) => `${name}: ${value}`),
   ]
