@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path'
 import { pino } from 'pino'
 import { buildApp as buildExpressApp } from './express/app.js'
 import { buildApp as buildFastifyApp } from './fastify/app.js'
-import { API_AUDIENCE, startProvider } from './provider.js'
+import * as oauth from 'oauth4webapi'
+import { API_AUDIENCE, CLIENTS, DPOP_CLIENT, startProvider } from './provider.js'
 
 const startedAt = Date.now()
 const require = createRequire(import.meta.url)
@@ -35,31 +36,43 @@ function tamper(token) {
   return [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.')
 }
 
-const trusted = await startProvider()
+// The trusted provider also has a DPoP client, whose access tokens are bound to its key.
+const trusted = await startProvider({ clients: [...CLIENTS, DPOP_CLIENT] })
 const untrusted = await startProvider()
 
+// DPoP (RFC 9449) is on: bearer tokens still work, DPoP-bound tokens need a proof on every call.
+// `origin` is each API's public origin, what proofs' `htu` is checked against (never Host); here
+// it is where each one listens, known once it does.
+const origins = { fastify: '', express: '' }
 const auth = {
   issuers: [{ issuer: trusted.issuer, audience: API_AUDIENCE, discovery: true, typ: 'at+jwt' }],
+  dpop: {},
 }
 const fastifyLog = captureLogger()
-const fastifyApp = await buildFastifyApp({ auth, logger: fastifyLog.logger })
+const fastifyApp = await buildFastifyApp({
+  auth: { ...auth, origin: () => origins.fastify },
+  logger: fastifyLog.logger,
+})
 await fastifyApp.listen({ port: 0, host: '127.0.0.1' })
 const expressLog = captureLogger()
 const expressServer = await new Promise((resolve) => {
-  const server = buildExpressApp({ auth, logger: expressLog.logger }).listen(0, '127.0.0.1', () =>
-    resolve(server),
-  )
+  const server = buildExpressApp({
+    auth: { ...auth, origin: () => origins.express },
+    logger: expressLog.logger,
+  }).listen(0, '127.0.0.1', () => resolve(server))
 })
+origins.fastify = `http://127.0.0.1:${String(fastifyApp.server.address().port)}`
+origins.express = `http://127.0.0.1:${String(expressServer.address().port)}`
 
 const apis = [
   {
     name: 'fastify',
-    origin: `http://127.0.0.1:${String(fastifyApp.server.address().port)}`,
+    origin: origins.fastify,
     log: fastifyLog,
   },
   {
     name: 'express',
-    origin: `http://127.0.0.1:${String(expressServer.address().port)}`,
+    origin: origins.express,
     log: expressLog,
   },
 ]
@@ -101,6 +114,73 @@ for (const api of apis) {
       ok ? result : `${result} (expected ${String(call.expect)})`,
     ])
   }
+}
+
+// DPoP, with a real client: oauth4webapi gets a DPoP-bound token from the provider (with a proof
+// of its own key) and makes a fresh proof for each call.
+const insecure = { [oauth.allowInsecureRequests]: true } // http: on 127.0.0.1, for the demo only
+const issuerUrl = new URL(trusted.issuer)
+const as = await oauth.processDiscoveryResponse(
+  issuerUrl,
+  await oauth.discoveryRequest(issuerUrl, insecure),
+)
+const dpopClient = { client_id: DPOP_CLIENT.clientId }
+const dpopHandle = oauth.DPoP(dpopClient, await oauth.generateKeyPair('ES256'))
+const { access_token: dpopToken } = await oauth.processClientCredentialsResponse(
+  as,
+  dpopClient,
+  await oauth.clientCredentialsGrantRequest(
+    as,
+    dpopClient,
+    oauth.ClientSecretBasic(DPOP_CLIENT.clientSecret),
+    { scope: DPOP_CLIENT.scope },
+    { DPoP: dpopHandle, ...insecure },
+  ),
+)
+
+/** Adds a table row for a DPoP call; a refusal is read from the body, as for the calls above. */
+async function dpopRow(api, who, response, expected) {
+  const body = await response.json()
+  const result =
+    response.status < 400
+      ? `principal ${JSON.stringify(body.caller ?? null)}`
+      : `${String(body.error)}: ${String(body.error_description)}`
+  const ok = response.status === expected
+  if (!ok) failures += 1
+  rows.push([
+    api.name,
+    'GET /orders',
+    who,
+    String(response.status),
+    ok ? result : `${result} (expected ${String(expected)})`,
+  ])
+}
+
+for (const api of apis) {
+  const url = new URL('/orders', api.origin)
+  // One call with a proof, made and sent by oauth4webapi; the proof it sent is kept.
+  let sent = ''
+  const withProof = await oauth
+    .protectedResourceRequest(dpopToken, 'GET', url, undefined, undefined, {
+      DPoP: dpopHandle,
+      ...insecure,
+      [oauth.customFetch]: (href, init) => {
+        sent = new Headers(init.headers).get('dpop') ?? ''
+        return fetch(href, init)
+      },
+    })
+    .catch((error) =>
+      error instanceof oauth.WWWAuthenticateChallengeError ? error.response : Promise.reject(error),
+    )
+  await dpopRow(api, 'dpop-service, DPoP proof', withProof, 200)
+  // The same proof again: a replay.
+  const replayed = await fetch(url, {
+    headers: { authorization: `DPoP ${dpopToken}`, dpop: sent },
+  })
+  await dpopRow(api, 'dpop-service, proof replayed', replayed, 401)
+  // The DPoP-bound token as a plain bearer token: no downgrade.
+  const asBearer = await fetch(url, { headers: { authorization: `Bearer ${dpopToken}` } })
+  await dpopRow(api, 'dpop-service, sent as Bearer', asBearer, 401)
 }
 
 const head = ['api', 'request', 'token', 'status', 'principal key or error']

@@ -34,7 +34,7 @@ describe('the demo', () => {
     const { code, signal, stdout } = await runDemo()
     expect(signal).toBeNull()
     expect(code).toBe(0)
-    expect(stdout).toMatch(/^all 14 calls answered as expected/m)
+    expect(stdout).toMatch(/^all 20 calls answered as expected/m)
     for (const api of ['fastify', 'express']) {
       expect(stdout).toMatch(
         new RegExp(`^${api} +GET /orders +orders-service \\(ES256\\) +200 `, 'm'),
@@ -43,6 +43,19 @@ describe('the demo', () => {
         new RegExp(`^${api} +GET /me +untrusted provider +401 +invalid_token`, 'm'),
       )
       expect(stdout).toMatch(new RegExp(`^${api} logged: .*"event":"untrusted_issuer"`, 'm'))
+      // DPoP: oauth4webapi's proof passes, its replay and the token as Bearer do not.
+      expect(stdout).toMatch(
+        new RegExp(`^${api} +GET /orders +dpop-service, DPoP proof +200 `, 'm'),
+      )
+      expect(stdout).toMatch(
+        new RegExp(
+          `^${api} +GET /orders +dpop-service, proof replayed +401 +invalid_dpop_proof: The DPoP proof has already been used`,
+          'm',
+        ),
+      )
+      expect(stdout).toMatch(
+        new RegExp(`^${api} +GET /orders +dpop-service, sent as Bearer +401 +invalid_token: `, 'm'),
+      )
     }
     expect(stdout).toMatch(/^requests from the APIs to the untrusted provider: 0$/m)
     // The demo runs `trustgate doctor` against its provider and prints the verdict.
