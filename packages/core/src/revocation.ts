@@ -373,11 +373,17 @@ class Mirror {
 /** STEP 9 of the verifier, and `verifier.revoke`. */
 export interface Revocation {
   /**
-   * The synchronous check of a request: returns the principal, throws the `AuthError` of a refused
-   * token, or returns `undefined` when the mirror is not confirmed fresh and the caller must await
-   * {@link Revocation.admit}.
+   * Starts a pull that is due, and says whether {@link Revocation.admitCached} can answer now:
+   * `false` while the mirror is not confirmed fresh and a pull it should wait for is in flight,
+   * and the caller must go through {@link Revocation.admit}. Asked before any check with a side
+   * effect (a DPoP proof's claim), so that a request is never checked twice.
    */
-  admitCached(principal: Principal, nowMs: number, monoMs: number): Principal | undefined
+  ready(monoMs: number): boolean
+  /**
+   * The synchronous check of a request, once {@link Revocation.ready} said yes: returns the
+   * principal, or throws the `AuthError` of a refused token (or of a store that cannot answer).
+   */
+  admitCached(principal: Principal, nowMs: number, monoMs: number): Principal
   /** The check of a request, waiting for the sync in flight when the mirror is not fresh. */
   admit(principal: Principal, nowMs: number, monoMs: number): Principal | Promise<Principal>
   /** Adds a rule here at once, and to the store for every other instance. */
@@ -590,12 +596,14 @@ export function createRevocation(
   if (pulling === undefined) void pull()
 
   return {
-    admitCached(principal, nowMs, mono) {
+    ready(mono) {
       if (pulling === undefined && mono >= nextPullAt) void pull()
+      // Fresh; or the store failed and `fallback`/`accept` answer from the mirror; or there is
+      // no pull to wait for, and `fail-closed` answers 503 at once.
+      return fresh(mono) || (failing && policy !== 'fail-closed') || pulling === undefined
+    },
+    admitCached(principal, nowMs, mono) {
       if (fresh(mono)) return decide(principal, nowMs)
-      // The store failed: `fallback` and `accept` answer at once from the mirror.
-      if (failing && policy !== 'fail-closed') return unchecked(principal, nowMs)
-      if (pulling !== undefined) return undefined
       if (policy === 'fail-closed') throw errors.storeUnavailable('revocation_unavailable')
       return unchecked(principal, nowMs)
     },

@@ -456,6 +456,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
         const monoMs = clock.monotonic()
         const cached = fromCache(token, nowMs, monoMs, trace)
         if (cached === undefined) return undefined
+        // STEP 9 must be able to answer now, or the request goes through authenticate(): asked
+        // before STEP 8, whose DPoP claim a second pass would find taken.
+        if (revocation !== undefined && !revocation.ready(monoMs)) return undefined
         const constrained = constrain(cached, token, scheme, context, nowMs)
         // Never a promise here: the DPoP replay store is the memory one (checked above). Were it
         // one, the proof's jti would be claimed already, and authenticate() would refuse it.
@@ -463,12 +466,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
           constrained.catch(() => undefined)
           return undefined
         }
-        // STEP 9: revocation; `undefined` when the mirror must be synced first.
+        // STEP 9: revocation, against the local mirror.
         const principal =
           revocation === undefined
             ? constrained
             : revocation.admitCached(constrained, nowMs, monoMs)
-        if (trace !== undefined && principal !== undefined) observer.settle(trace, false)
+        if (trace !== undefined) observer.settle(trace, false)
         return principal
       } catch (error) {
         const answer = scheme === 'dpop' ? errors.onDpopScheme(error) : error

@@ -13,6 +13,7 @@ import { principalKey } from '../src/principal.js'
 import { StoreUnavailableError } from '../src/store.js'
 import { createKey, jwks, nowSeconds, sign, type TestKey } from '../../../test/helpers/keys.js'
 import { captureLogger, type CapturedLogger } from '../../../test/helpers/log.js'
+import { mintProof, thumbprint } from '../../../test/helpers/dpop.js'
 
 const ISS = 'https://idp.test'
 const OTHER = 'https://other.test'
@@ -456,5 +457,55 @@ describe('100,000 revoked jtis', () => {
       verifier.verify(await sign(key, { iss: ISS, aud: 'api', sub: 'x', jti: 'jti-00099999' })),
     ).rejects.toMatchObject({ reason: 'revoked' })
     expect(store.load()).toHaveLength(N)
+  })
+})
+
+describe('revocation beside DPoP', () => {
+  it('never claims a proof on the synchronous path when the request must wait for a sync', async () => {
+    const client = await createKey('ES256', { kid: 'client' })
+    let load: () => RevocationRecord[] | Promise<RevocationRecord[]> = () => []
+    let listener: RevocationListener | undefined
+    const store: RevocationStore = {
+      add() {},
+      load: () => load(),
+      subscribe(l) {
+        listener = l
+        return () => undefined
+      },
+    }
+    const verifier = createVerifier({
+      issuers: [{ issuer: ISS, audience: 'api', keys: jwks(key) }],
+      logger: captureLogger().logger,
+      dpop: {},
+      revocation: { store, syncInterval: 60_000, maxStaleness: 0 },
+    })
+    const url = 'https://api.example.test/orders'
+    const ctx = (proof: string) => ({ method: 'GET', url, dpop: [proof] })
+    const token = await sign(key, {
+      iss: ISS,
+      aud: 'api',
+      sub: 'alice',
+      cnf: { jkt: await thumbprint(client) },
+    })
+    listener!.onStatus(true)
+    await new Promise((resolve) => setImmediate(resolve))
+    await expect(
+      verifier.authenticate(`DPoP ${token}`, ctx(await mintProof(client, { token, htu: url }))),
+    ).resolves.toMatchObject({ subject: 'alice' })
+
+    // The subscription comes back after a drop: the mirror waits for a load that is slow.
+    let release: (records: RevocationRecord[]) => void = () => undefined
+    load = () => new Promise((resolve) => (release = resolve))
+    listener!.onStatus(true)
+    const proof = await mintProof(client, { token, htu: url })
+    expect(verifier.authenticateCached(`DPoP ${token}`, ctx(proof))).toBeUndefined()
+    // The awaited path claims the proof once, and accepts it.
+    const answer = verifier.authenticate(`DPoP ${token}`, ctx(proof))
+    release([])
+    await expect(answer).resolves.toMatchObject({ subject: 'alice' })
+    // The honest twin of a replay: the same proof again is refused.
+    await expect(verifier.authenticate(`DPoP ${token}`, ctx(proof))).rejects.toMatchObject({
+      reason: 'proof_replayed',
+    })
   })
 })
