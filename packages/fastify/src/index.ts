@@ -111,6 +111,8 @@ declare module 'fastify' {
     /** trustgate's settings for this route. */
     trustgate?: TrustgateRouteConfig
   }
+  // The guards as decorators. Prefer the imports: on an instance the plugin was not registered
+  // in, these are `undefined` at run time, which the types cannot tell.
   interface FastifyInstance {
     /** A guard that requires a principal (401 `missing_token` without one). */
     authenticate: AuthGuard
@@ -327,7 +329,7 @@ export function requirePrincipal(
 /** The trustgate guards among a route's hooks, for OpenAPI. */
 function guardsOf(route: RouteOptions): Requirement[] {
   const found: Requirement[] = []
-  for (const hooks of [route.onRequest, route.preParsing, route.preValidation, route.preHandler]) {
+  for (const hooks of [route.onRequest, route.preValidation, route.preHandler]) {
     for (const hook of Array.isArray(hooks) ? (hooks as unknown[]) : [hooks]) {
       const requirement = (hook as Partial<Tagged> | undefined)?.[REQUIREMENT]
       if (requirement !== undefined) found.push(requirement)
