@@ -8,7 +8,7 @@
  * (examples/redis/instance.js), both trusting one issuer whose tokens this script signs. It shows:
  * a token accepted by both; the same token revoked through A and refused by B, with the time it
  * took; a "log out everywhere" (every token of a principal issued before now) and a new login
- * afterwards; a one-time value (a DPoP proof's jti) claimed on A and refused on B.
+ * afterwards; a DPoP proof used on A and refused on B (its jti claimed in the same Redis).
  * Exits 0 when every answer is the expected one.
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -17,10 +17,13 @@ import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { createHash, randomUUID } from 'node:crypto'
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose'
 
 const INSTANCE = fileURLToPath(new URL('./instance.js', import.meta.url))
 const ISSUER = 'https://id.demo.example'
+// The one public origin of both instances, as behind a load balancer: DPoP proofs name it.
+const ORIGIN = 'https://api.demo.example'
 const children = []
 
 if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) {
@@ -92,6 +95,7 @@ const jwk = { ...(await exportJWK(publicKey)), kid: 'demo', alg: 'ES256', use: '
 const env = {
   REDIS_URL: redis.url,
   TRUSTGATE_ISSUERS: JSON.stringify([{ issuer: ISSUER, audience: 'api', keys: { keys: [jwk] } }]),
+  PUBLIC_ORIGIN: ORIGIN,
 }
 const [a, b] = await Promise.all([startInstance('fastify', env), startInstance('express', env)])
 const api = { 'A (fastify)': a, 'B (express)': b }
@@ -166,9 +170,25 @@ const relogin = await token('alice', { jti: 'alice-new', iat: Math.floor(cutoff)
 await me('B (express)', relogin, 200)
 await me('A (fastify)', relogin, 200)
 
-console.log('\n4. A DPoP proof jti claimed on A cannot be replayed on B')
-await post('A (fastify)', '/claim', { key: 'proof-jti-7c1e' })
-await post('B (express)', '/claim', { key: 'proof-jti-7c1e' })
+console.log('\n4. A DPoP proof used on A cannot be replayed on B')
+const client = await generateKeyPair('ES256')
+const clientJwk = await exportJWK(client.publicKey)
+const bound = await token('dora', { cnf: { jkt: await calculateJwkThumbprint(clientJwk) } })
+const proof = await new SignJWT({
+  jti: randomUUID(),
+  htm: 'GET',
+  htu: `${ORIGIN}/me`,
+  iat: now(),
+  ath: createHash('sha256').update(bound).digest('base64url'),
+})
+  .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: clientJwk })
+  .sign(client.privateKey)
+const dpop = { headers: { authorization: `DPoP ${bound}`, dpop: proof } }
+await call('A (fastify)', a, '/me', dpop, 200)
+await call('B (express)', b, '/me', dpop, 401)
+// Any one-time value can be claimed through the same store.
+await post('A (fastify)', '/claim', { key: 'order-7c1e' })
+await post('B (express)', '/claim', { key: 'order-7c1e' })
 
 console.log(
   failures === 0 ? '\nevery answer was the expected one' : `\n${failures} unexpected answers`,

@@ -9,6 +9,8 @@
  * The Fastify instance talks to Redis through node-redis, the Express one through ioredis: the
  * store takes whichever client the app already has. Prints `LISTENING <port>` once it serves.
  *
+ * With `PUBLIC_ORIGIN=https://api.example.com`, DPoP is on (both instances share that origin).
+ *
  * Routes: `GET /me` (a principal is required), `POST /claim` (a one-time value claimed in the
  * shared replay store, as DPoP claims a proof's jti), and `POST /admin/revoke`, which revokes
  * the rule in its JSON body. An admin route like this one must be protected in a real API (an
@@ -47,7 +49,15 @@ async function ioRedisClient() {
 const redis = framework === 'fastify' ? await nodeRedisClient() : await ioRedisClient()
 const store = createRedisStore({ client: redis.client, logger })
 // `before` and `expiresAt` of a rule sent to /admin/revoke are seconds since the epoch, as `iat`.
-const options = { issuers, logger, revocation: { store } }
+// With PUBLIC_ORIGIN (the one origin clients call, as behind a load balancer), DPoP is on and
+// proof jtis are claimed in the same Redis: a proof used on one instance is refused on the others.
+const publicOrigin = process.env.PUBLIC_ORIGIN
+const options = {
+  issuers,
+  logger,
+  revocation: { store },
+  ...(publicOrigin === undefined ? {} : { dpop: { replayStore: store }, origin: publicOrigin }),
+}
 
 let close
 if (framework === 'fastify') {

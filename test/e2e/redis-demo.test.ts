@@ -26,6 +26,7 @@ describe('the Redis demo', () => {
     expect(code).toBe(0)
     expect(stdout).toMatch(/^ {2}B \(express\) {2}GET \/me +401 {2}The token has been revoked$/m)
     expect(stdout).toMatch(/^ {2}B \(express\) {2}POST \/claim +200 {2}\{"first":false\}$/m)
+    expect(stdout).toMatch(/^ {2}B \(express\) {2}GET \/me +401 {2}.*DPoP proof.*$/m)
     expect(stdout).toMatch(/^every answer was the expected one$/m)
   })
 })

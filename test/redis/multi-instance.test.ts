@@ -1,7 +1,8 @@
 /**
  * Two real API processes behind one real Redis, as behind a load balancer: A is Fastify (over
  * node-redis), B is Express (over ioredis). What one instance learns, the other must honour: a
- * one-time value claimed on A is refused on B, a token revoked through A is refused on B within
+ * DPoP proof used on A is refused on B (and any one-time value claimed through the store), a
+ * token revoked through A is refused on B within
  * the propagation delay the README states, and a principal-wide revocation refuses every earlier
  * token of that principal on B while a later token passes.
  */
@@ -9,11 +10,14 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { principalKey } from '@trustgate/core'
+import { mintProof, thumbprint } from '../helpers/dpop.js'
 import { createKey, jwks, nowSeconds, sign, type TestKey } from '../helpers/keys.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
 
 const INSTANCE = fileURLToPath(new URL('../../examples/redis/instance.js', import.meta.url))
 const ISS = 'https://idp.multi.test'
+// Both instances serve one public origin, as behind a load balancer: a proof is valid on either.
+const ORIGIN = 'https://api.multi.test'
 // The README's stated bound: pub/sub delivers in milliseconds; without it, an instance that
 // serves requests pulls within syncInterval (1 s) plus one round trip.
 const STATED_DELAY_MS = 1000
@@ -35,6 +39,7 @@ function startInstance(framework: 'fastify' | 'express'): Promise<Instance> {
       FRAMEWORK: framework,
       REDIS_URL: redis.url,
       TRUSTGATE_ISSUERS: JSON.stringify([{ issuer: ISS, audience: 'api', keys: jwks(key) }]),
+      PUBLIC_ORIGIN: ORIGIN,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -103,6 +108,26 @@ afterAll(async () => {
 })
 
 describe('two instances sharing one Redis', () => {
+  it('refuses on B a DPoP proof already used on A', async () => {
+    const client = await createKey('ES256', { kid: 'client' })
+    const token = await sign(key, {
+      iss: ISS,
+      aud: 'api',
+      sub: 'dora',
+      cnf: { jkt: await thumbprint(client) },
+    })
+    const call = (instance: Instance, proof: string) =>
+      fetch(`${instance.url}/me`, { headers: { authorization: `DPoP ${token}`, dpop: proof } })
+    const proof = await mintProof(client, { token, htu: `${ORIGIN}/me` })
+    expect((await call(a, proof)).status).toBe(200)
+    const replayed = await call(b, proof)
+    expect(replayed.status).toBe(401)
+    expect(((await replayed.json()) as { error: string }).error).toBe('invalid_dpop_proof')
+    // The honest twin: a fresh proof of the same key is accepted on B.
+    const fresh = await mintProof(client, { token, htu: `${ORIGIN}/me` })
+    expect((await call(b, fresh)).status).toBe(200)
+  })
+
   it('refuses on B a one-time value already claimed on A', async () => {
     expect(await post(a, '/claim', { key: 'proof-jti-1' })).toEqual({ first: true })
     expect(await post(b, '/claim', { key: 'proof-jti-1' })).toEqual({ first: false })
