@@ -17,6 +17,8 @@ import {
 } from '../src/providers.js'
 import type { IssuerConfig } from '../src/config.js'
 import { captureLogger } from '../../../test/helpers/log.js'
+import { createKey, jwks, nowSeconds, sign } from '../../../test/helpers/keys.js'
+import { expectRejection, invalidToken } from '../../../test/helpers/auth-error.js'
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
 
@@ -141,5 +143,53 @@ describe('provider presets', () => {
     const config = { ...auth0({ domain: 'a.auth0.com', audience: 'api' }), clockTolerance: 30 }
     accepted(config)
     expect(Object.getPrototypeOf(config)).toBe(Object.prototype)
+  })
+})
+
+describe('preset claim rules with their options left out or set', () => {
+  async function check(
+    config: IssuerConfig,
+    cases: readonly [claims: Record<string, unknown>, outcome: string][],
+  ): Promise<void> {
+    const key = await createKey('RS256')
+    const { discovery: _d, jwksUri: _j, ...rest } = config
+    const verifier = createVerifier({
+      issuers: [{ ...rest, keys: jwks(key) }],
+      logger: captureLogger().logger,
+    })
+    const iss = (Array.isArray(config.issuer) ? config.issuer[0] : config.issuer) as string
+    for (const [claims, outcome] of cases) {
+      const token = await sign(key, { iss, sub: 'u', ...claims })
+      if (outcome === 'ok') await expect(verifier.verify(token)).resolves.toBeDefined()
+      else await expectRejection(verifier.verify(token), invalidToken(outcome), token)
+    }
+  }
+
+  it('firebase: tenant tokens only for the tenants named', async () => {
+    const now = nowSeconds()
+    const base = { aud: 'p1', auth_time: now - 5 }
+    await check(firebase({ projectId: 'p1', tenant: ['t1'] }), [
+      [{ ...base, firebase: { tenant: 't1' } }, 'ok'],
+      [{ ...base, firebase: { tenant: 't2' } }, 'claim_mismatch'],
+      [{ ...base, firebase: {} }, 'claim_mismatch'],
+      [{ ...base, auth_time: 'yesterday', firebase: { tenant: 't1' } }, 'claim_mismatch'],
+    ])
+  })
+
+  it('clerk: without authorizedParties any azp passes, a session id is still required', async () => {
+    await check(clerk({ issuer: 'https://clerk.example.com' }), [
+      [{ sid: 'sess_1', azp: 'https://anything.test' }, 'ok'],
+      [{ sid: 'sess_1' }, 'ok'],
+      [{ sid: '' }, 'claim_mismatch'],
+    ])
+  })
+
+  it('entraId: without clientIds any client passes, an ID token (no azp, no appid) does not', async () => {
+    const base = { aud: 'api', tid: TENANT }
+    await check(entraId({ tenant: TENANT, audience: 'api' }), [
+      [{ ...base, azp: 'any-client' }, 'ok'],
+      [{ ...base, appid: 'any-client' }, 'ok'],
+      [base, 'claim_mismatch'],
+    ])
   })
 })
