@@ -54,6 +54,8 @@ const http = run('http.bench.mjs', [
 process.stdout.write(http)
 // The diagnostics channels: without a subscriber within noise, and the cost of one (issue 14).
 process.stdout.write(run('observe.bench.mjs', quick(['--rounds', '3', '--ms', '50'])))
+// DPoP beside plain bearer: a cached token with a fresh proof per request (issue 12).
+process.stdout.write(run('dpop.bench.mjs', quick(['--rounds', '1', '--ops', '500'])))
 const loadAfter = loadavg()
 
 // The goals of the performance issue (issue 15), each computed from this run's numbers. The
