@@ -17,7 +17,7 @@ import {
 } from './algorithms.js'
 import { clockOf, type Clock } from './clock.js'
 import { discoverJwksUri, discoveryUrl } from './discovery.js'
-import type { DpopOptions } from './dpop.js'
+import { resolveDpopOptions, type DpopConfig, type DpopOptions } from './dpop.js'
 import { DEFAULT_REALM, isQuotable } from './errors.js'
 import { checkUrl } from './fetch.js'
 import {
@@ -231,6 +231,8 @@ export interface Config {
   readonly tokenCacheMax: number
   readonly mtls: MtlsPolicy | undefined
   readonly resourceMetadata: ResourceMetadata | undefined
+  /** DPoP (dpop.ts), validated; `undefined` when off. */
+  readonly dpop: DpopConfig | undefined
   /** Publishes outcomes and key-set events, and records metrics (observe.ts). */
   readonly observer: Observer
 }
@@ -564,8 +566,12 @@ export function resolveConfig(options: VerifierOptions): Config {
     logger,
   })
   const mtls = resolveMtls(options.mtls)
-  // DPoP: pass { dpopSigningAlgValuesSupported } here once the verifier accepts DPoP proofs.
-  const resourceMetadata = resolveResourceMetadata(options.resourceMetadata)
+  const dpop = options.dpop === undefined ? undefined : resolveDpopOptions(options.dpop)
+  // RFC 9728 s2: the metadata names the DPoP proof algorithms accepted, when DPoP is on.
+  const resourceMetadata = resolveResourceMetadata(
+    options.resourceMetadata,
+    dpop === undefined ? {} : { dpopSigningAlgValuesSupported: dpop.algorithms },
+  )
   return Object.freeze({
     issuers,
     matcher,
@@ -575,6 +581,7 @@ export function resolveConfig(options: VerifierOptions): Config {
     tokenCacheMax,
     mtls,
     resourceMetadata,
+    dpop,
     observer,
   })
 }

@@ -12,7 +12,7 @@ import {
   type IssuerPolicy,
   type VerifierOptions,
 } from './config.js'
-import { createDpop, refuseKeyBinding, resolveDpopOptions } from './dpop.js'
+import { createDpop, refuseKeyBinding } from './dpop.js'
 import { clockOf } from './clock.js'
 import { createErrorFactory, type ErrorFactory } from './errors.js'
 import type { IssuerMatch } from './issuers.js'
@@ -115,7 +115,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const config: Config = resolveConfig(options)
   const clock = clockOf(options)
   const { matcher, logger, maxTokenLength, mtls } = config
-  const dpopConfig = options.dpop === undefined ? undefined : resolveDpopOptions(options.dpop)
+  const dpopConfig = config.dpop
   const errors = createErrorFactory(config.realm, {
     resourceMetadata: config.resourceMetadata?.url,
     dpopAlgorithms: dpopConfig?.algorithms,

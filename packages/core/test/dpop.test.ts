@@ -542,6 +542,21 @@ describe('DPoP proofs (RFC 9449 s4.3)', () => {
     })
   })
 
+  it('names the accepted proof algorithms in the protected resource metadata (RFC 9728 s2)', () => {
+    const verifier = verifierWith(
+      { algorithms: ['ES256', 'EdDSA'] },
+      { resourceMetadata: { resource: 'https://api.example.test', authorizationServers: [ISS] } },
+    )
+    expect(verifier.resourceMetadata?.document.dpop_signing_alg_values_supported).toEqual([
+      'ES256',
+      'EdDSA',
+    ])
+    // And the DPoP challenges point to it too.
+    expect(verifier.errors.invalidDpopProof('proof_replayed').headers['WWW-Authenticate']).toMatch(
+      /^DPoP realm="api", .*, algs="ES256 EdDSA", resource_metadata="https:\/\/api\.example\.test\/\.well-known\/oauth-protected-resource"$/,
+    )
+  })
+
   describe('configuration', () => {
     it('refuses bad dpop options at start-up, naming the field', () => {
       const bad: [unknown, RegExp][] = [
