@@ -783,6 +783,8 @@ describe('huge or changing key sets (issue 9, item 8)', () => {
       { header: { kid: 'k'.repeat(257) } },
     )
     await expectRejection(verifier.verify(longKid), invalidToken('unknown_kid'), longKid, log.raw)
+    // No key can carry that kid: unknown for good, no refetch for it, even without a cooldown.
+    expect(server.hits('/jwks')).toBe(4)
     // The honest twin: a kid of exactly 256 characters is kept.
     const atCap = await sign(
       k3,
