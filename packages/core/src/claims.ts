@@ -76,9 +76,13 @@ export function checkClaims(
   const { cnf } = payload
   if (cnf !== undefined) {
     if (!isObject(cnf)) return 'invalid_claim'
-    for (const member of ['jkt', 'x5t#S256']) {
+    for (const member in cnf) {
+      // RFC 7800 s3.2-3.5 and others (`jwk`, `jwe`, `kid`, `jku`, ...) bind the token to a key
+      // too, by a method STEP 8 cannot verify: accepting such a token as a bearer token would be
+      // the downgrade API.md forbids, so it is refused.
+      if (member !== 'jkt' && member !== 'x5t#S256') return 'unsupported_confirmation'
       const value = cnf[member]
-      if (value !== undefined && (typeof value !== 'string' || value === '')) return 'invalid_claim'
+      if (typeof value !== 'string' || value === '') return 'invalid_claim'
     }
   }
   return undefined

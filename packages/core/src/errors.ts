@@ -59,6 +59,7 @@ export type AuthErrorReason =
   | 'bad_signature'
   | 'unsupported_crit'
   | 'invalid_claim'
+  | 'unsupported_confirmation'
   | 'missing_exp'
   | 'expired'
   | 'not_yet_valid'
@@ -120,6 +121,7 @@ const DESCRIPTIONS: Readonly<Record<AuthErrorReason, string>> = {
   bad_signature: 'The token signature is invalid',
   unsupported_crit: 'The token has critical header parameters that are not understood',
   invalid_claim: 'A token claim has the wrong type',
+  unsupported_confirmation: 'The token is bound to a key by a method that is not supported',
   missing_exp: 'The token has no expiration time',
   expired: 'The token has expired',
   not_yet_valid: 'The token is not valid yet',

@@ -113,3 +113,27 @@ describe('checkTyp', () => {
     expect(checkTyp({ typ: 1 }, rule)).toBe('typ_mismatch')
   })
 })
+
+describe('cnf (RFC 7800) methods STEP 8 cannot verify', () => {
+  it.each([
+    ['jwk', { jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } }],
+    ['kid', { kid: 'client-key-1' }],
+    ['jku', { jku: 'https://client.example/jwks' }],
+    ['jwe', { jwe: 'a.b.c.d.e' }],
+    ['jkt beside jwk', { jkt: 'thumbprint', jwk: { kty: 'OKP' } }],
+    ['__proto__', JSON.parse('{"__proto__":{"jkt":"x"}}') as Record<string, unknown>],
+  ])(
+    'refuses a token bound by %s as unsupported_confirmation; the unbound twin passes',
+    (_, cnf) => {
+      expect(checkClaims({ ...good, cnf }, rules, NOW)).toBe('unsupported_confirmation')
+      expect(checkClaims(good, rules, NOW)).toBeUndefined()
+    },
+  )
+
+  it('leaves jkt and x5t#S256 to STEP 8, and an empty cnf binds nothing', () => {
+    expect(checkClaims({ ...good, cnf: { jkt: 'thumbprint' } }, rules, NOW)).toBeUndefined()
+    expect(checkClaims({ ...good, cnf: { 'x5t#S256': 'thumbprint' } }, rules, NOW)).toBeUndefined()
+    expect(checkClaims({ ...good, cnf: {} }, rules, NOW)).toBeUndefined()
+    expect(checkClaims({ ...good, cnf: { jkt: 42 } }, rules, NOW)).toBe('invalid_claim')
+  })
+})
