@@ -44,10 +44,13 @@ export interface Principal<Claims extends object = Record<string, unknown>> {
   readonly confirmation: Confirmation | undefined
 }
 
-// Escape the separator and the escape character, then join: `a|b`+`c` and `a`+`b|c` differ
-// (compare generateCacheKey in nearform/get-jwks:src/get-jwks.js).
+// Escape the escape character, then the separator, then join: `a|b`+`c` and `a`+`b|c` differ
+// (compare generateCacheKey in nearform/get-jwks:src/get-jwks.js). Plain string replacements, and
+// only where the character occurs: an Auth0 subject (`auth0|…`) holds a separator, most issuers
+// hold neither, and a regex replace cost twice as much on every token seen for the first time.
 function escapePart(part: string): string {
-  return part.replace(/[\\|]/g, '\\$&')
+  const escaped = part.includes('\\') ? part.replaceAll('\\', '\\\\') : part
+  return escaped.includes('|') ? escaped.replaceAll('|', '\\|') : escaped
 }
 
 /** The injective key of <iss, sub>. */
@@ -55,25 +58,84 @@ export function principalKey(issuer: string, subject: string): string {
   return `${escapePart(issuer)}|${escapePart(subject)}`
 }
 
-// Iterative, so that a deeply nested claim cannot exhaust the stack.
-function deepFreeze<T>(root: T): T {
-  const stack: unknown[] = [root]
+// Iterative, so that a deeply nested claim cannot exhaust the stack. Only objects and arrays go
+// on the stack, and members are read in place (no `Object.values` copy per object): a verified
+// payload is mostly strings and numbers, and this runs for every token seen for the first time.
+function deepFreeze<T extends object>(root: T): T {
+  const stack: object[] = [root]
   for (let value = stack.pop(); value !== undefined; value = stack.pop()) {
-    if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-      Object.freeze(value)
-      stack.push(...(Object.values(value) as unknown[]))
+    if (Object.isFrozen(value)) continue
+    Object.freeze(value)
+    if (Array.isArray(value)) {
+      for (const item of value as unknown[]) {
+        if (typeof item === 'object' && item !== null) stack.push(item)
+      }
+    } else {
+      // Own members only: a JSON.parse result inherits nothing enumerable.
+      for (const name in value) {
+        const item = (value as Record<string, unknown>)[name]
+        if (typeof item === 'object' && item !== null) stack.push(item)
+      }
     }
   }
   return root
 }
 
-function splitScopes(value: unknown, into: Set<string>): void {
-  if (typeof value === 'string') {
-    for (const scope of value.split(' ')) if (scope !== '') into.add(scope)
-  } else if (Array.isArray(value)) {
-    for (const scope of value) if (typeof scope === 'string' && scope !== '') into.add(scope)
+// Scopes in order of first appearance, without duplicates. A token has a handful: a scan of the
+// list beats a Set, up to SCOPE_SCAN_MAX; past it (a 16 KB token can carry thousands), a Set
+// keeps the cost linear.
+const SCOPE_SCAN_MAX = 32
+function addScope(
+  scope: string,
+  into: string[],
+  seen: Set<string> | undefined,
+): Set<string> | undefined {
+  if (seen !== undefined) {
+    if (!seen.has(scope)) {
+      seen.add(scope)
+      into.push(scope)
+    }
+    return seen
   }
+  if (into.includes(scope)) return undefined
+  into.push(scope)
+  return into.length > SCOPE_SCAN_MAX ? new Set(into) : undefined
 }
+
+function scopesOf(payload: JsonObject, scopeClaims: readonly string[]): readonly string[] {
+  let scopes: string[] = []
+  let seen: Set<string> | undefined
+  for (const claim of scopeClaims) {
+    const value = payload[claim]
+    if (typeof value === 'string') {
+      const parts = value.split(' ')
+      // The usual token: one space-separated `scope` string of distinct scopes, and nothing in
+      // the other scope claims. Its split is the list.
+      if (scopes.length === 0 && isScopeList(parts)) {
+        scopes = parts
+        continue
+      }
+      for (const scope of parts) if (scope !== '') seen = addScope(scope, scopes, seen)
+    } else if (Array.isArray(value)) {
+      for (const scope of value) {
+        if (typeof scope === 'string' && scope !== '') seen = addScope(scope, scopes, seen)
+      }
+    }
+  }
+  return scopes.length === 0 ? NO_SCOPES : Object.freeze(scopes)
+}
+
+// True for a short list of distinct, non-empty scopes.
+function isScopeList(parts: readonly string[]): boolean {
+  if (parts.length > SCOPE_SCAN_MAX) return false
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string
+    if (part === '' || parts.indexOf(part) !== i) return false
+  }
+  return true
+}
+
+const NO_SCOPES: readonly string[] = Object.freeze([])
 
 // `cnf` is checked by checkClaims: an object whose `jkt` and `x5t#S256`, if present, are strings.
 function confirmationOf(cnf: unknown): Confirmation | undefined {
@@ -97,26 +159,43 @@ export function createPrincipal(
   scopeClaims: readonly string[] = DEFAULT_SCOPE_CLAIMS,
 ): Principal {
   const subject = payload.sub as string
-  const { aud, exp } = payload
-  const expiresAtMs = typeof exp === 'number' ? exp * 1000 : undefined
-  const scopes = new Set<string>()
-  for (const claim of scopeClaims) splitScopes(payload[claim], scopes)
-  return Object.freeze({
+  const { aud } = payload
+  const principal = {
     key: principalKey(issuer, subject),
     issuer,
     subject,
-    // `aud` is absent only for an issuer configured with `audience: null`.
-    audience: Object.freeze(
-      typeof aud === 'string' ? [aud] : Array.isArray(aud) ? [...(aud as string[])] : [],
-    ),
-    scopes: Object.freeze([...scopes]),
+    // `aud` is absent only for an issuer configured with `audience: null`. An array of strings
+    // (checkClaims made sure) is the frozen claim itself: no copy.
+    audience:
+      typeof aud === 'string'
+        ? Object.freeze([aud])
+        : Array.isArray(aud)
+          ? (aud as readonly string[])
+          : NO_AUDIENCE,
+    scopes: scopesOf(payload, scopeClaims),
     claims: deepFreeze(payload),
-    // A getter that makes a new Date on each read: a Date cannot be frozen (setFullYear writes its
-    // internal time slot whatever Object.freeze says), and a cached principal is shared between
-    // requests, so one request's setFullYear must not reach the next (issue 9, item 15).
-    get expiresAt(): Date | undefined {
-      return expiresAtMs === undefined ? undefined : new Date(expiresAtMs)
-    },
-    confirmation: confirmationOf(payload.cnf),
-  })
+  }
+  Object.defineProperty(principal, 'expiresAt', EXPIRES_AT)
+  ;(principal as { confirmation?: Confirmation | undefined }).confirmation =
+    payload.cnf === undefined ? undefined : confirmationOf(payload.cnf)
+  return Object.freeze(principal) as unknown as Principal
 }
+
+const NO_AUDIENCE: readonly string[] = Object.freeze([])
+
+// `expiresAt` is a getter that makes a new Date on each read: a Date cannot be frozen
+// (setFullYear writes its internal time slot whatever Object.freeze says), and a cached principal
+// is shared between requests, so one request's setFullYear must not reach the next (issue 9,
+// item 15). It is an own, enumerable property (spread and JSON.stringify see it), and one getter
+// shared by every principal, defined with one descriptor: V8 then gives all principals the same
+// hidden class. A getter written in an object literal is a new closure each time, which left every
+// principal a dictionary-mode object and cost more than the rest of the principal together.
+function readExpiresAt(this: { readonly claims: JsonObject }): Date | undefined {
+  const { exp } = this.claims
+  return typeof exp === 'number' ? new Date(exp * 1000) : undefined
+}
+const EXPIRES_AT: PropertyDescriptor = Object.freeze({
+  get: readExpiresAt,
+  enumerable: true,
+  configurable: false,
+})
