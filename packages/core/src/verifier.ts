@@ -39,7 +39,7 @@ import {
   TOKEN_CACHE_MAX_BYTES,
   TOKEN_CACHE_MAX_ENTRY_BYTES,
 } from './token-cache.js'
-import { decodeToken, type JsonObject } from './token.js'
+import { decodeToken, HeaderCache, type JsonObject } from './token.js'
 
 /** Verifies bearer tokens against the configured issuers. Create one per app and keep it. */
 export interface Verifier {
@@ -128,6 +128,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const logRejection = createRejectionLog(logger, () => clock.monotonic())
   const spellings = indexIssuers([...config.issuers.values()].flatMap((policy) => policy.spellings))
   const { observer } = config
+  // The parsed headers of verified tokens (token.ts), whether or not tokens are cached.
+  const headers = new HeaderCache()
   const cache =
     config.tokenCacheMax > 0
       ? new BoundedLru<CacheEntry>({
@@ -310,7 +312,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
 
     // STEP 2: decode header and payload without trusting them; length first, before any work.
-    const decoded = decodeToken(token, maxTokenLength)
+    const decoded = decodeToken(token, maxTokenLength, headers)
     if (decoded === undefined) throw errors.invalidToken('malformed')
     const { header, payload } = decoded
 
@@ -383,6 +385,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (problem !== undefined) throw errors.invalidToken(problem)
 
     const principal = createPrincipal(payload, match.issuer, policy.scopeClaims)
+    // Every check of the token passed: its header may spare the next token of the issuer a parse.
+    headers.remember(decoded.headerSegment, header)
     cache?.set(token, {
       principal,
       policy,

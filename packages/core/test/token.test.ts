@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { decodeToken, isObject } from '../src/token.js'
+import {
+  decodeToken,
+  HEADER_CACHE_MAX,
+  HEADER_CACHE_MAX_SEGMENT,
+  HeaderCache,
+  isObject,
+} from '../src/token.js'
 import { b64json } from '../../../test/helpers/keys.js'
 
 const header = b64json({ alg: 'ES256', kid: 'k1' })
@@ -10,12 +16,14 @@ const token = `${header}.${payload}.${signature}`
 describe('decodeToken', () => {
   it('decodes the header, the payload, the signing input and the signature of a compact JWS', () => {
     const decoded = decodeToken(token, 16384)
-    expect(decoded).toEqual({
+    expect(decoded).toMatchObject({
       header: { alg: 'ES256', kid: 'k1' },
       payload: { iss: 'https://issuer.test', sub: 'alice' },
       signingInput: `${header}.${payload}`,
-      signature: new Uint8Array(Buffer.from('signature bytes')),
+      headerSegment: header,
     })
+    expect(decoded?.signature).toBeInstanceOf(Uint8Array)
+    expect(Buffer.from(decoded?.signature ?? []).equals(Buffer.from('signature bytes'))).toBe(true)
   })
 
   it('accepts a token exactly as long as the limit and rejects one character more', () => {
@@ -59,6 +67,55 @@ describe('decodeToken', () => {
   it('rejects a payload that is not valid UTF-8', () => {
     const latin1 = Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')
     expect(decodeToken(`${header}.${latin1}.${signature}`, 16384)).toBeUndefined()
+  })
+})
+
+describe('HeaderCache', () => {
+  it('hands the remembered header of a segment to decodeToken, frozen, in place of a parse', () => {
+    const headers = new HeaderCache()
+    const first = decodeToken(token, 16384, headers)
+    expect(first).toBeDefined()
+    expect(headers.get(header)).toBeUndefined()
+    headers.remember(header, first?.header ?? {})
+    const remembered = headers.get(header)
+    expect(remembered).toEqual({ alg: 'ES256', kid: 'k1' })
+    expect(Object.isFrozen(remembered)).toBe(true)
+    expect(decodeToken(token, 16384, headers)?.header).toBe(remembered)
+  })
+
+  it('freezes nested members of a remembered header', () => {
+    const headers = new HeaderCache()
+    const nested = { alg: 'ES256', jwk: { kty: 'EC', list: [{ x: 1 }] } }
+    headers.remember('segment', nested)
+    expect(Object.isFrozen(nested.jwk)).toBe(true)
+    expect(Object.isFrozen(nested.jwk.list)).toBe(true)
+    expect(Object.isFrozen(nested.jwk.list[0])).toBe(true)
+  })
+
+  it('still refuses a malformed payload or signature behind a remembered header', () => {
+    const headers = new HeaderCache()
+    headers.remember(header, { alg: 'ES256', kid: 'k1' })
+    expect(decodeToken(`${header}.${payload}=.${signature}`, 16384, headers)).toBeUndefined()
+    expect(decodeToken(`${header}.${payload}.${signature}+`, 16384, headers)).toBeUndefined()
+    expect(decodeToken(`${header}.${payload}`, 16384, headers)).toBeUndefined()
+  })
+
+  it('keeps at most HEADER_CACHE_MAX segments, forgetting the oldest', () => {
+    const headers = new HeaderCache()
+    for (let i = 0; i <= HEADER_CACHE_MAX; i++) headers.remember(`segment${String(i)}`, { i })
+    expect(headers.get('segment0')).toBeUndefined()
+    expect(headers.get('segment1')).toEqual({ i: 1 })
+    expect(headers.get(`segment${String(HEADER_CACHE_MAX)}`)).toEqual({ i: HEADER_CACHE_MAX })
+  })
+
+  it('does not keep a segment longer than HEADER_CACHE_MAX_SEGMENT', () => {
+    const headers = new HeaderCache()
+    const long = 'a'.repeat(HEADER_CACHE_MAX_SEGMENT + 1)
+    headers.remember(long, {})
+    expect(headers.get(long)).toBeUndefined()
+    const longest = 'a'.repeat(HEADER_CACHE_MAX_SEGMENT)
+    headers.remember(longest, {})
+    expect(headers.get(longest)).toEqual({})
   })
 })
 

@@ -547,6 +547,40 @@ describe('verify: attacks', () => {
   })
 })
 
+describe('verify: the remembered headers of verified tokens', () => {
+  it('refuses a forged token that carries the header of a verified one, and verifies its honest twin', async () => {
+    const v = createVerifier(options())
+    const honest = await sign(rsa, claims())
+    await expect(v.verify(honest)).resolves.toBeDefined()
+    const [header = '', payload = ''] = honest.split('.')
+    // The same header segment, now remembered, over another key's signature of other claims.
+    const forged = (await sign(evil, claims(ISS, { sub: 'mallory' }), { header: { kid: rsa.kid } }))
+      .split('.')
+      .map((part, i) => (i === 0 ? header : part))
+      .join('.')
+    await rejects(forged, 'bad_signature', v)
+    // The honest payload with a signature cut short, behind the same header.
+    await rejects(`${header}.${payload}.${'A'.repeat(10)}`, 'bad_signature', v)
+    // A second honest token of the same header, and the first again, still verify.
+    await expect(v.verify(await sign(rsa, claims(ISS, { sub: 'bob' })))).resolves.toMatchObject({
+      subject: 'bob',
+    })
+    await expect(v.verify(honest)).resolves.toBeDefined()
+  })
+
+  it("still reads each token's own header: a remembered one never stands in for another", async () => {
+    const v = createVerifier(options())
+    await expect(v.verify(await sign(rsa, claims()))).resolves.toBeDefined()
+    // Another header (another kid) of the same issuer: its own key, its own verdict.
+    await expect(v.verify(await sign(rsa2, claims()))).resolves.toBeDefined()
+    await rejects(
+      await sign(rsa, claims(), { header: { crit: ['b64'], b64: true } }),
+      'unsupported_crit',
+      v,
+    )
+  })
+})
+
 describe('authenticate', () => {
   it('returns null without a bearer token and the principal with one', async () => {
     const token = await sign(rsa, claims())
