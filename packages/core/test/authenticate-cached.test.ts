@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { createVerifier } from '../src/verifier.js'
 import { createKey, jwks, sign, type TestKey } from '../../../test/helpers/keys.js'
 import { captureLogger } from '../../../test/helpers/log.js'
+import { startServer } from '../../../test/helpers/server.js'
 
 const ISS = 'https://static.test'
 let key: TestKey
@@ -76,6 +77,64 @@ describe('authenticateCached, the synchronous fast path of the adapters', () => 
       await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'expired' })
     } finally {
       vi.useRealTimers()
+    }
+  })
+})
+
+describe('authenticateNow, the adapters’ one call per request', () => {
+  it('answers null at once without a bearer token, and throws invalid_request at once', () => {
+    const verifier = verifierWith(false)
+    expect(verifier.authenticateNow(undefined)).toBeNull()
+    expect(verifier.authenticateNow('Basic dXNlcjpwYXNz')).toBeNull()
+    expect(() => verifier.authenticateNow(['Bearer a.b.c', 'Bearer d.e.f'])).toThrow(
+      expect.objectContaining({ code: 'invalid_request' }),
+    )
+  })
+
+  it('verifies a new token at once when its keys are at hand, with the cache off too', async () => {
+    const verifier = verifierWith(false)
+    const token = await sign(key, { iss: ISS, aud: 'api', sub: 'alice' })
+    const principal = verifier.authenticateNow(`Bearer ${token}`)
+    expect(principal).not.toBeInstanceOf(Promise)
+    expect(principal).toMatchObject({ issuer: ISS, subject: 'alice' })
+    // authenticate gives the same principal, as a promise.
+    await expect(verifier.authenticate(`Bearer ${token}`)).resolves.toEqual(principal)
+  })
+
+  it('throws each refusal at once, with its reason, where authenticate rejects with it', async () => {
+    const verifier = verifierWith(false)
+    const honest = await sign(key, { iss: ISS, aud: 'api', sub: 'alice' })
+    const forged = `${honest.slice(0, -4)}AAAA`
+    expect(() => verifier.authenticateNow(`Bearer ${forged}`)).toThrow(
+      expect.objectContaining({ code: 'invalid_token', reason: 'bad_signature' }),
+    )
+    await expect(verifier.authenticate(`Bearer ${forged}`)).rejects.toMatchObject({
+      reason: 'bad_signature',
+    })
+    const other = await sign(key, { iss: 'https://other.test', aud: 'api', sub: 'alice' })
+    expect(() => verifier.authenticateNow(`Bearer ${other}`)).toThrow(
+      expect.objectContaining({ reason: 'untrusted_issuer' }),
+    )
+    expect(verifier.authenticateNow(`Bearer ${honest}`)).toMatchObject({ subject: 'alice' })
+  })
+
+  it('hands back a promise when the keys must be fetched first, and refuses nothing early', async () => {
+    const server = await startServer()
+    try {
+      server.route('/jwks', { kind: 'json', body: jwks(key) })
+      const verifier = createVerifier({
+        issuers: [{ issuer: ISS, audience: 'api', jwksUri: `${server.origin}/jwks` }],
+        logger: captureLogger().logger,
+        tokenCache: false,
+      })
+      const token = await sign(key, { iss: ISS, aud: 'api', sub: 'alice' })
+      const pending = verifier.authenticateNow(`Bearer ${token}`)
+      expect(pending).toBeInstanceOf(Promise)
+      await expect(pending).resolves.toMatchObject({ subject: 'alice' })
+      // The keys are at hand now: the next token is verified at once.
+      expect(verifier.authenticateNow(`Bearer ${token}`)).toMatchObject({ subject: 'alice' })
+    } finally {
+      await server.close()
     }
   })
 })

@@ -215,7 +215,8 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
       res.json(metadata.document)
       return
     }
-    // Synchronous when the answer is known at once (no token, or a cached token): no promise.
+    // Synchronous when the answer is known at once (no token, a cached token, or one verified with
+    // keys at hand): no promise.
     // `next` is called outside the try, so that nothing downstream can make it run twice.
     let outcome: Principal | null | undefined | Promise<Principal | null> | typeof SKIPPED
     try {
@@ -223,9 +224,7 @@ export function jwtAuth(options: ExpressJwtAuthOptions): JwtAuthMiddleware {
         outcome = SKIPPED
       } else if (getToken === undefined) {
         const context = new LogContext(req, getClientCertificate, origin)
-        const values = authorizationValues(req.rawHeaders)
-        outcome = verifier.authenticateCached(values, context)
-        if (outcome === undefined) outcome = verifier.authenticate(values, context)
+        outcome = verifier.authenticateNow(authorizationValues(req.rawHeaders), context)
       } else {
         const token = getToken(req)
         outcome =

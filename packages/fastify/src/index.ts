@@ -483,8 +483,8 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
     return request.routeOptions.config.trustgate?.required === false
   }
 
-  // Callback style, and synchronous when the answer is known at once (no token, or a token in
-  // the verified-token cache): the common request costs no promise. `onRequest` runs before the
+  // Callback style, and synchronous when the answer is known at once (no token, a token in the
+  // verified-token cache, or one verified with keys at hand): the common request costs no promise. `onRequest` runs before the
   // body is parsed, so a refused request is not read.
   fastify.addHook('onRequest', function trustgateAuthenticate(request, reply, done) {
     // Under a nested registration, only the nearest one verifies: its audience, its issuers.
@@ -499,9 +499,7 @@ const plugin: FastifyPluginAsync<FastifyJwtAuthOptions> = async (fastify, option
         outcome = SKIPPED
       } else if (getToken === undefined) {
         const context = new LogContext(request, getClientCertificate, origin)
-        const values = authorizationValues(request.raw.rawHeaders)
-        outcome = verifier.authenticateCached(values, context)
-        if (outcome === undefined) outcome = verifier.authenticate(values, context)
+        outcome = verifier.authenticateNow(authorizationValues(request.raw.rawHeaders), context)
       } else {
         const token = getToken(request)
         outcome =
