@@ -53,9 +53,11 @@ const http = run('http.bench.mjs', [
 ])
 process.stdout.write(http)
 // The diagnostics channels: without a subscriber within noise, and the cost of one (issue 14).
-process.stdout.write(run('observe.bench.mjs', quick(['--rounds', '3', '--ms', '50'])))
+const observe = run('observe.bench.mjs', quick(['--rounds', '3', '--ms', '50']))
+process.stdout.write(observe)
 // DPoP beside plain bearer: a cached token with a fresh proof per request (issue 12).
-process.stdout.write(run('dpop.bench.mjs', quick(['--rounds', '1', '--ops', '500'])))
+const dpop = run('dpop.bench.mjs', quick(['--rounds', '1', '--ops', '500']))
+process.stdout.write(dpop)
 const loadAfter = loadavg()
 
 // The goals of the performance issue (issue 15), each computed from this run's numbers. The
@@ -161,6 +163,9 @@ Heap bounds after a million tokens (below): ${heapHolds ? 'held' : 'NOT held'}.
 
 ${costs}
 
+DPoP (a cached token, a fresh proof per request) as a ratio to the plain cached path: see
+"DPoP on the cached path" below (\`x bearer\`).
+
 ## verify() per algorithm
 
 Medians over 5 rounds of 300 ms each, contenders interleaved; "x floor" is the ratio to Node's
@@ -177,5 +182,17 @@ ${heap.trim()}
 ## HTTP on 127.0.0.1
 
 ${http.trim()}
+
+## DPoP on the cached path
+
+\`\`\`
+${dpop.trim()}
+\`\`\`
+
+## Diagnostics channel
+
+\`\`\`
+${observe.trim()}
+\`\`\`
 `
 if (!args['no-write'] && !args.quick) writeFileSync(here('RESULTS.md'), text)
