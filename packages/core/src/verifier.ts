@@ -106,6 +106,8 @@ interface Waited {
 }
 
 interface CacheEntry {
+  /** The whole token: the entry answers for this token and no other. */
+  readonly token: string
   readonly principal: Principal
   readonly policy: IssuerPolicy
   readonly match: IssuerMatch
@@ -114,6 +116,19 @@ interface CacheEntry {
   readonly exp: number | undefined
   readonly nbf: number | undefined
   readonly iat: number | undefined
+}
+
+/**
+ * The verified-token cache is keyed on the last characters of the token (its signature's), and
+ * each entry holds the whole token, compared in full on every hit. A request's token is a new
+ * string each time, whose hash V8 computes over every character before a `Map` can look it up:
+ * about 1.1 us for a 900-character token, a tenth of a whole Fastify request, against 0.15 us for
+ * 64 characters and a full comparison (memcmp). Two tokens that share the suffix share a slot,
+ * and only the one in it is answered for: the other is verified in full, as without a cache.
+ */
+const CACHE_KEY_CHARS = 64
+function cacheKey(token: string): string {
+  return token.length <= CACHE_KEY_CHARS ? token : token.slice(token.length - CACHE_KEY_CHARS)
 }
 
 // One settled promise shared by every request without a bearer token.
@@ -149,7 +164,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           maxBytes: TOKEN_CACHE_MAX_BYTES,
           maxEntryBytes: TOKEN_CACHE_MAX_ENTRY_BYTES,
           heavyEntryBytes: TOKEN_CACHE_HEAVY_ENTRY_BYTES,
-          sizeOf: (entry, token) => estimateEntryBytes(token, entry.principal),
+          sizeOf: (entry) => estimateEntryBytes(entry.token, entry.principal),
         })
       : undefined
   const revocation =
@@ -194,8 +209,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     monoMs: number,
     trace?: Trace,
   ): Principal | undefined {
-    const entry = cache?.get(token)
-    if (entry === undefined) return undefined
+    if (cache === undefined) return undefined
+    const key = cacheKey(token)
+    const entry = cache.get(key)
+    // Another token with the same last characters is not this one.
+    if (entry?.token !== token) return undefined
     const { policy } = entry
     const now = nowMs / 1000
     const tolerance = policy.clockTolerance
@@ -222,7 +240,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }
       return entry.principal
     }
-    cache?.delete(token)
+    cache.delete(key)
     return undefined
   }
 
@@ -459,7 +477,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const principal = createPrincipal(payload, match.issuer, policy.scopeClaims)
     // Every check of the token passed: its header may spare the next token of the issuer a parse.
     headers.remember(decoded.headerSegment, header)
-    cache?.set(token, {
+    cache?.set(cacheKey(token), {
+      token,
       principal,
       policy,
       match,

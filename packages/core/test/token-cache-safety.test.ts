@@ -302,3 +302,29 @@ describe('no credential reaches a diagnostics channel (issue 9, item 13)', () =>
     }
   })
 })
+
+describe('the cache answers for the whole token, not the characters it is keyed on', () => {
+  it('refuses a forged payload under a cached token’s signature, and still answers its honest twin', async () => {
+    // RS256: the signature alone is longer than the characters the cache is keyed on.
+    const key = await createKey('RS256')
+    const verifier = createVerifier({
+      issuers: [{ issuer: ISS, audience: 'api', keys: jwks(key) }],
+      logger: captureLogger().logger,
+    })
+    const honest = await sign(key, claims({ sub: 'alice' }))
+    const principal = await verifier.verify(honest)
+    const [header = '', , signature = ''] = honest.split('.')
+    // Same signature, other claims: never the cached principal.
+    const payload = Buffer.from(JSON.stringify(claims({ sub: 'mallory' }))).toString('base64url')
+    const forged = `${header}.${payload}.${signature}`
+    expect(forged.slice(-64)).toBe(honest.slice(-64))
+    expect(verifier.authenticateCached(`Bearer ${forged}`)).toBeUndefined()
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ reason: 'bad_signature' })
+    expect(() => verifier.authenticateNow(`Bearer ${forged}`)).toThrow(
+      expect.objectContaining({ reason: 'bad_signature' }),
+    )
+    // The honest token is still answered from the cache, with the same principal.
+    expect(verifier.authenticateCached(`Bearer ${honest}`)).toBe(principal)
+    await expect(verifier.verify(honest)).resolves.toBe(principal)
+  })
+})
