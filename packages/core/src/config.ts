@@ -23,7 +23,7 @@ import { checkUrl } from './fetch.js'
 import {
   KeySet,
   RemoteKeySource,
-  SecretKeySource,
+  SingleKeySource,
   StaticKeySource,
   type JwksTiming,
   type KeySource,
@@ -54,7 +54,6 @@ import {
   algorithmsFor,
   describeKeyMaterial,
   importPublicKey,
-  PublicKeySource,
   type PublicKeyInput,
 } from './public-key.js'
 import type { RevocationOptions } from './revocation.js'
@@ -454,7 +453,7 @@ function keySource(
   }
   if (config.publicKey !== undefined) {
     const publicKey = importPublicKey(config.publicKey, `${field}.publicKey`)
-    return { source: new PublicKeySource(publicKey), hmac: false, publicKey }
+    return { source: new SingleKeySource(publicKey), hmac: false, publicKey }
   }
   const { secret } = config
   // RFC 8725 s3.1: an HMAC key is never public-key material (algorithm confusion by configuration).
@@ -476,7 +475,7 @@ function keySource(
     fail(`${field}.secret`, `must be at least ${String(MIN_SECRET_BYTES)} bytes (RFC 7518 s3.2)`)
   }
   return {
-    source: new SecretKeySource(importSecret(secret as string | Uint8Array)),
+    source: new SingleKeySource(importSecret(secret as string | Uint8Array)),
     hmac: true,
   }
 }

@@ -173,10 +173,10 @@ export class StaticKeySource implements KeySource {
 }
 
 /**
- * An issuer's HMAC `secret`: its only key, whatever `kid` a token names (many issuers send one),
- * so there is nothing to choose between.
+ * An issuer's one configured key, its HMAC `secret` or its `publicKey`: the key of every token,
+ * whatever `kid` it names (many issuers send one), so there is nothing to choose between.
  */
-export class SecretKeySource implements KeySource {
+export class SingleKeySource implements KeySource {
   readonly generation = 0
   readonly #keys: readonly VerificationKey[]
   constructor(key: VerificationKey) {

@@ -23,7 +23,6 @@ import {
   type KeyRejection,
   type VerificationKey,
 } from './algorithms.js'
-import type { KeySource, KeySourceState } from './jwks.js'
 import { fail } from './options.js'
 import { isObject } from './token.js'
 
@@ -165,19 +164,4 @@ export function importPublicKey(value: unknown, field: string): VerificationKey 
 /** The algorithms a key can verify: the default allowlist of a `publicKey` issuer. */
 export function algorithmsFor(key: VerificationKey): Algorithm[] {
   return SUPPORTED_ALGORITHMS.filter((alg) => !isHmac(alg) && keyFits(key, alg))
-}
-
-/** An issuer's one static public key: whatever `kid` a token names, there is nothing to choose. */
-export class PublicKeySource implements KeySource {
-  readonly generation = 0
-  readonly #keys: readonly VerificationKey[]
-  constructor(key: VerificationKey) {
-    this.#keys = Object.freeze([key])
-  }
-  find(): readonly VerificationKey[] {
-    return this.#keys
-  }
-  state(): KeySourceState {
-    return { state: 'static', keys: 1, lastFetchAt: null, lastError: null }
-  }
 }
