@@ -7,6 +7,11 @@ import type { ErrorFactory } from './errors.js'
 // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
+/** True for a token of the b64token syntax of RFC 6750 s2.1 (token68 of RFC 9110 s11.2). */
+export function isB64token(token: string): boolean {
+  return B64TOKEN.test(token)
+}
+
 /**
  * The values of every `Authorization` header in Node's `rawHeaders` list. Node keeps only the
  * first of two such headers in `req.headers`, which would hide a smuggled second one.
@@ -33,12 +38,14 @@ export interface Credentials {
  * Takes the token from the Authorization header values of one request: a `Bearer` token, and, with
  * `dpop`, a `DPoP` one (RFC 9449 s7.1, the same token68 syntax). Returns `null` when there is no
  * such token (no header, or another scheme such as `Basic`); throws `invalid_request` for several
- * headers, an empty or spaced token.
+ * headers, an empty or spaced token. With `checkToken: false` the token's syntax is left to the
+ * caller ({@link isB64token}), which must refuse it with `invalid_request` just the same.
  */
 export function parseCredentials(
   values: string | readonly string[] | undefined,
   errors: ErrorFactory,
   dpop = false,
+  checkToken = true,
 ): Credentials | null {
   let value: string | undefined
   if (typeof values === 'string') value = values
@@ -57,7 +64,9 @@ export function parseCredentials(
   const lower = scheme.toLowerCase()
   if (lower !== 'bearer' && !(dpop && lower === 'dpop')) return null
   const token = end === -1 || value[end] !== ' ' ? '' : value.slice(end + 1)
-  if (!B64TOKEN.test(token)) throw errors.invalidRequest('malformed_authorization_header')
+  if (checkToken && !B64TOKEN.test(token)) {
+    throw errors.invalidRequest('malformed_authorization_header')
+  }
   return { scheme: lower, token }
 }
 

@@ -118,6 +118,31 @@ describe('authenticateNow, the adapters’ one call per request', () => {
     expect(verifier.authenticateNow(`Bearer ${honest}`)).toMatchObject({ subject: 'alice' })
   })
 
+  it('refuses a token outside the b64token syntax as invalid_request, before every later step', async () => {
+    const verifier = createVerifier({
+      issuers: [{ issuer: ISS, audience: 'api', keys: jwks(key) }],
+      logger: captureLogger().logger,
+      maxTokenLength: 64,
+    })
+    const malformedHeader = expect.objectContaining({
+      code: 'invalid_request',
+      reason: 'malformed_authorization_header',
+    })
+    // Not b64token, and also: too long, not three parts, a cache miss.
+    for (const token of ['a!b.c.d', `${'a'.repeat(80)}!`, 'a.b.c d', 'é.b.c', '']) {
+      expect(() => verifier.authenticateNow(`Bearer ${token}`)).toThrow(malformedHeader)
+      await expect(verifier.authenticate(`Bearer ${token}`)).rejects.toMatchObject({
+        code: 'invalid_request',
+      })
+    }
+    // b64token but no JWS (padding, `~`, too long): the token is what is malformed.
+    for (const token of ['a.b.c=', 'a~.b.c', 'a'.repeat(80)]) {
+      expect(() => verifier.authenticateNow(`Bearer ${token}`)).toThrow(
+        expect.objectContaining({ code: 'invalid_token', reason: 'malformed' }),
+      )
+    }
+  })
+
   it('hands back a promise when the keys must be fetched first, and refuses nothing early', async () => {
     const server = await startServer()
     try {
