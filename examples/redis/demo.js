@@ -12,13 +12,10 @@
  * Exits 0 when every answer is the expected one.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createHash, randomUUID } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { startRedisServer } from './redis-server.js'
 
 const INSTANCE = fileURLToPath(new URL('./instance.js', import.meta.url))
 const ISSUER = 'https://id.demo.example'
@@ -29,46 +26,6 @@ const children = []
 if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) {
   console.error('redis-server is not installed (Debian/Ubuntu: apt-get install redis-server)')
   process.exit(1)
-}
-
-async function freePort() {
-  const server = createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function startRedis() {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'trustgate-demo-redis-'))
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { stdio: 'ignore' },
-  )
-  children.push(child)
-  for (;;) {
-    const up = await new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1')
-      socket.once('connect', () => (socket.destroy(), resolve(true)))
-      socket.once('error', () => resolve(false))
-    })
-    if (up) break
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return { url: `redis://127.0.0.1:${port}`, dir }
 }
 
 function startInstance(framework, env) {
@@ -89,7 +46,7 @@ function startInstance(framework, env) {
   })
 }
 
-const redis = await startRedis()
+const redis = await startRedisServer('trustgate-demo-redis-')
 const { privateKey, publicKey } = await generateKeyPair('ES256')
 const jwk = { ...(await exportJWK(publicKey)), kid: 'demo', alg: 'ES256', use: 'sig' }
 const env = {
@@ -199,5 +156,5 @@ for (const child of children.reverse()) {
   child.kill('SIGTERM')
   await exited
 }
-rmSync(redis.dir, { recursive: true, force: true })
+await redis.close()
 process.exitCode = failures === 0 ? 0 : 1

@@ -10,18 +10,14 @@
  *
  *   node --expose-gc redis.bench.mjs [--rounds 5] [--calls 500000] [--claims 20000]
  */
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createMemoryRevocationStore, createVerifier } from '@trustgate/core'
 import { createRedisStore } from '@trustgate/redis'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
+import { startRedisServer } from '../../examples/redis/redis-server.js'
 import {
   AUDIENCE,
   ISSUER,
@@ -119,48 +115,7 @@ console.log(
 )
 
 // 2. Claims against a real Redis.
-async function startRedis() {
-  const server = createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  const dir = mkdtempSync(join(tmpdir(), 'trustgate-bench-redis-'))
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { stdio: 'ignore' },
-  )
-  for (;;) {
-    const up = await new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1')
-      socket.once('connect', () => (socket.destroy(), resolve(true)))
-      socket.once('error', () => resolve(false))
-    })
-    if (up) break
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return {
-    port,
-    async close() {
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
-
-const redis = await startRedis()
+const redis = await startRedisServer('trustgate-bench-redis-')
 const clients = {
   'node-redis': async () => {
     const client = createClient({
