@@ -82,7 +82,7 @@ export {
   type GoogleOptions,
   type KeycloakOptions,
   type OktaOptions,
-} from './providers.js'
+} from './providers/index.js'
 export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algorithms.js'
 export { type Logger, type RequestContext } from './log.js'
 export {

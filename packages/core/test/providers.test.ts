@@ -1,5 +1,5 @@
 /**
- * providers.ts: what each preset returns (a plain IssuerConfig the verifier accepts as it is) and
+ * providers/: what each preset returns (a plain IssuerConfig the verifier accepts as it is) and
  * how it refuses bad input at start-up. Their tokens are tested end to end in
  * test/e2e/providers.test.ts.
  */
@@ -14,7 +14,7 @@ import {
   google,
   keycloak,
   okta,
-} from '../src/providers.js'
+} from '../src/providers/index.js'
 import type { IssuerConfig } from '../src/config.js'
 import { captureLogger } from '../../../test/helpers/log.js'
 import { createKey, jwks, nowSeconds, sign } from '../../../test/helpers/keys.js'
