@@ -14,7 +14,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { jwtAuth } from '@trustgate/fastify'
 import { decodeToken } from '../../packages/core/src/token.js'
 import { parseBearer } from '../../packages/core/src/bearer.js'
-import { parseJwks } from '../../packages/core/src/jwks.js'
+import { parseJwks } from '../../packages/core/src/key-set.js'
 import { FetchError } from '../../packages/core/src/fetch.js'
 import {
   AuthError,

@@ -5,41 +5,29 @@
 import {
   DEFAULT_ALGORITHMS,
   DEFAULT_HMAC_ALGORITHMS,
-  importJwk,
-  importSecret,
   isAlgorithm,
   isHmac,
   keyFits,
-  MIN_SECRET_BYTES,
   SUPPORTED_ALGORITHMS,
   type Algorithm,
-  type VerificationKey,
 } from './algorithms.js'
+import { importJwk, importSecret, MIN_SECRET_BYTES, type VerificationKey } from './jwk.js'
 import { clockOf, type Clock } from './clock.js'
 import { discoverJwksUri, discoveryUrl } from './discovery.js'
 import { resolveDpopOptions, type DpopConfig, type DpopOptions } from './dpop.js'
 import { DEFAULT_REALM, isQuotable } from './errors.js'
 import { checkUrl } from './fetch.js'
-import {
-  KeySet,
-  RemoteKeySource,
-  SingleKeySource,
-  StaticKeySource,
-  type JwksTiming,
-  type KeySource,
-} from './jwks.js'
+import { RemoteKeySource, type JwksTiming } from './jwks.js'
+import { SingleKeySource, StaticKeySource, type KeySource } from './key-source.js'
+import { KeySet } from './key-set.js'
 import { compileClaimRules, type ClaimRule, type CompiledClaimRule } from './claims.js'
+import { IssuerMatcher, issuerSpellings, scopeClaimList, stringSet, tenantRule } from './issuers.js'
+import { TENANT_PLACEHOLDER } from './issuer-templates.js'
 import {
-  IssuerMatcher,
-  issuerSpellings,
   resolverLimits,
-  scopeClaimList,
-  stringSet,
-  tenantRule,
-  TENANT_PLACEHOLDER,
   type IssuerResolver,
   type ResolveIssuerOptions,
-} from './issuers.js'
+} from './issuer-resolver.js'
 import { createDefaultLogger, type Logger } from './log.js'
 import { resolveMtls, type MtlsOptions, type MtlsPolicy } from './mtls.js'
 import {

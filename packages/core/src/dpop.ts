@@ -12,14 +12,8 @@ import {
   timingSafeEqual,
   type KeyObject,
 } from 'node:crypto'
-import {
-  importJwk,
-  keyFits,
-  MIN_SECRET_BYTES,
-  verifySignature,
-  type Algorithm,
-  type VerificationKey,
-} from './algorithms.js'
+import { keyFits, verifySignature, type Algorithm } from './algorithms.js'
+import { importJwk, MIN_SECRET_BYTES, type VerificationKey } from './jwk.js'
 import type { ErrorFactory } from './errors.js'
 import type { RequestContext } from './log.js'
 import { checkOptionNames, fail } from './options.js'

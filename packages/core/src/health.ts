@@ -9,7 +9,7 @@
  * balancer at worst, never restarts them (README, "Operating trustgate").
  */
 import type { IssuerPolicy } from './config.js'
-import type { KeySourceState } from './jwks.js'
+import type { KeySourceState } from './key-source.js'
 
 /** Milliseconds `ready()` waits by default. */
 export const READY_TIMEOUT_MS = 10_000

@@ -54,17 +54,17 @@ export {
 } from './guards.js'
 export { principalKey, type Confirmation, type Principal } from './principal.js'
 export { type ClaimRule, type ClaimValue } from './claims.js'
+export { DEFAULT_SCOPE_CLAIMS } from './issuers.js'
+export { TENANT_PLACEHOLDER } from './issuer-templates.js'
 export {
-  DEFAULT_SCOPE_CLAIMS,
   RESOLVE_ISSUER_CALLS_PER_SECOND,
   RESOLVE_ISSUER_MAX,
   RESOLVE_ISSUER_MAX_AGE_MS,
   RESOLVE_ISSUER_MAX_PENDING,
   RESOLVE_ISSUER_NULL_MAX_AGE_MS,
-  TENANT_PLACEHOLDER,
   type IssuerResolver,
   type ResolveIssuerOptions,
-} from './issuers.js'
+} from './issuer-resolver.js'
 export {
   auth0,
   clerk,
@@ -118,7 +118,7 @@ export {
   type FetchedDocument,
 } from './fetch.js'
 export { discoveryUrl } from './discovery.js'
-export { MIN_RSA_BITS, type KeyRejection } from './algorithms.js'
+export { MIN_RSA_BITS, type KeyRejection } from './jwk.js'
 export {
   certificateThumbprint,
   MalformedCertificateError,

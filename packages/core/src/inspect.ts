@@ -4,14 +4,8 @@
  * {@link importJwk} and {@link keyFits} means the doctor can never disagree with `verify`.
  */
 import { createPublicKey } from 'node:crypto'
-import {
-  importJwk,
-  isHmac,
-  keyFits,
-  SUPPORTED_ALGORITHMS,
-  type Algorithm,
-  type KeyRejection,
-} from './algorithms.js'
+import { isHmac, keyFits, SUPPORTED_ALGORITHMS, type Algorithm } from './algorithms.js'
+import { importJwk, type KeyRejection } from './jwk.js'
 import { decodeToken, isObject, type JsonObject } from './token.js'
 
 /** One key of a JWK Set, as the verifier sees it. */

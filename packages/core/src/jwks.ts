@@ -1,29 +1,18 @@
 /**
- * Per-issuer key sources. A remote source fetches its issuer's JWK Set on first need, shares one
+ * The remote key source of an issuer with a JWKS endpoint (key-source.ts has the interface and the
+ * fixed sources). It fetches its issuer's JWK Set on first need, shares one
  * request among concurrent callers, serves cached keys while it refreshes or while the issuer is
  * down, and refetches for an unknown `kid` at most once per cooldown, so a spray of made-up kids
  * cannot turn the API into an amplifier against the IdP (compare panva/jose:src/jwks/remote.ts and
  * the penalty box of awslabs/aws-jwt-verify:src/jwk.ts). No timer is kept between requests.
  */
-import {
-  importJwk,
-  jwkIdentity,
-  MAX_KID_LENGTH,
-  type KeyRejection,
-  type VerificationKey,
-} from './algorithms.js'
+import { MAX_KID_LENGTH, type VerificationKey } from './jwk.js'
 import type { Clock } from './clock.js'
 import { fetchJson, FetchError } from './fetch.js'
+import { parseJwks, type KeySet, type ParsedKeySet } from './key-set.js'
+import { KeysUnavailableError, type KeySource, type KeySourceState } from './key-source.js'
 import { MAX_LOGGED_URL, sanitize, type Logger } from './log.js'
 import type { JwksMessage, Observer } from './observe.js'
-import { isObject } from './token.js'
-
-/**
- * Most keys a JWK Set may hold. Issuers publish a handful (the current key, the next, the last);
- * a document with more is a failed fetch, refused before any key is imported, so that a 1 MiB set
- * of some 7300 EC keys cannot stall the event loop on every fetch (issue 9, item 8).
- */
-export const MAX_JWKS_KEYS = 100
 
 /**
  * Most requests that may wait, per issuer, for its key set to arrive; beyond it a request is
@@ -35,86 +24,6 @@ export const MAX_JWKS_KEYS = 100
  */
 export const MAX_KEY_WAITERS = 10_000
 
-/** A fixed set of verification keys. */
-export class KeySet {
-  readonly keys: readonly VerificationKey[]
-  readonly #byKid = new Map<string, VerificationKey[]>()
-  readonly #byId = new Map<string, VerificationKey>()
-
-  constructor(keys: readonly VerificationKey[]) {
-    this.keys = keys
-    for (const key of keys) {
-      this.#byId.set(key.id, key)
-      if (key.kid === undefined) continue
-      const list = this.#byKid.get(key.kid)
-      if (list === undefined) this.#byKid.set(key.kid, [key])
-      else list.push(key)
-    }
-  }
-
-  /** The keys a token may name: those with its `kid`, or, with no `kid`, all of them. */
-  match(kid: string | undefined): readonly VerificationKey[] {
-    if (kid === undefined) return this.keys
-    return this.#byKid.get(kid) ?? []
-  }
-
-  /** The key of this set with that {@link VerificationKey.id}, if any. */
-  byId(id: string): VerificationKey | undefined {
-    return this.#byId.get(id)
-  }
-
-  /** True if both sets hold the same key material under the same parameters. */
-  sameAs(other: KeySet): boolean {
-    return this.#byId.size === other.#byId.size && this.#countIn(other) === this.#byId.size
-  }
-
-  /** How many keys of this set `other` holds too. */
-  #countIn(other: KeySet): number {
-    let count = 0
-    for (const id of this.#byId.keys()) if (other.#byId.has(id)) count++
-    return count
-  }
-
-  /** The keys of `previous` this set adds and drops, as counts: a log line stays small. */
-  changesFrom(previous: KeySet | undefined): { added: number; removed: number } {
-    if (previous === undefined) return { added: this.#byId.size, removed: 0 }
-    const kept = previous.#countIn(this)
-    return { added: this.#byId.size - kept, removed: previous.#byId.size - kept }
-  }
-}
-
-/** The result of parsing a JWK Set document. */
-export interface ParsedKeySet {
-  readonly set: KeySet
-  readonly skipped: ReadonlyMap<KeyRejection, number>
-}
-
-/**
- * Parses a JWK Set (RFC 7517 s5). Throws {@link FetchError} for a document that is not one or
- * holds more than {@link MAX_JWKS_KEYS} keys; skips, and counts, the keys that cannot verify
- * signatures. A key that `previous` already holds, with the same identity, is taken from it rather
- * than imported again: a refresh of an unchanged set imports nothing, and the verified-token
- * cache keeps its entries for keys that stayed.
- */
-export function parseJwks(document: unknown, previous?: KeySet): ParsedKeySet {
-  if (!isObject(document) || !Array.isArray(document.keys)) {
-    throw new FetchError('response is not a JWK Set')
-  }
-  const list = document.keys as unknown[]
-  if (list.length > MAX_JWKS_KEYS) {
-    throw new FetchError(`JWK Set has more than ${String(MAX_JWKS_KEYS)} keys`)
-  }
-  const keys: VerificationKey[] = []
-  const skipped = new Map<KeyRejection, number>()
-  for (const jwk of list) {
-    const known = isObject(jwk) ? previous?.byId(jwkIdentity(jwk)) : undefined
-    const key = known ?? importJwk(jwk)
-    if (typeof key === 'string') skipped.set(key, (skipped.get(key) ?? 0) + 1)
-    else keys.push(key)
-  }
-  return { set: new KeySet(keys), skipped }
-}
-
 /** Timing of a remote key source, in milliseconds. */
 export interface JwksTiming {
   readonly cacheMaxAge: number
@@ -122,72 +31,6 @@ export interface JwksTiming {
   readonly timeoutDuration: number
   /** After this long without a successful fetch, the cached keys stop serving. */
   readonly maxStale: number
-}
-
-/** Where an issuer's keys come from. */
-export interface KeySource {
-  /**
-   * The keys a token with this `kid` may use. Resolves to an empty list when none match (after
-   * a refetch, if the cooldown allows one); rejects with {@link KeysUnavailableError} when no
-   * usable key set could be had. `now` is monotonic milliseconds (clock.ts).
-   */
-  find(
-    kid: string | undefined,
-    now: number,
-  ): readonly VerificationKey[] | Promise<readonly VerificationKey[]>
-  /** Changes whenever the set of keys is replaced by a different one. */
-  readonly generation: number
-  /** What the source knows of its keys, for `health()` and the metrics: no network, no fetch. */
-  state(now: number): KeySourceState
-}
-
-/** A key source's state (health.ts describes each `state`). */
-export interface KeySourceState {
-  readonly state: 'static' | 'fresh' | 'stale' | 'cooling_down' | 'failing' | 'never_loaded'
-  /** Keys that serve now. */
-  readonly keys: number
-  /** Wall-clock epoch milliseconds of the last successful fetch, or `null`. */
-  readonly lastFetchAt: number | null
-  /** The fixed description of the last fetch's failure, or `null` when it succeeded. */
-  readonly lastError: string | null
-}
-
-/** Thrown by {@link KeySource.find} when an issuer's keys cannot be had and none are cached. */
-export class KeysUnavailableError extends Error {
-  override name = 'KeysUnavailableError'
-}
-
-/** A key source that never changes: a configured JWK Set (`keys`), matched by `kid`. */
-export class StaticKeySource implements KeySource {
-  readonly generation = 0
-  readonly #set: KeySet
-  constructor(set: KeySet) {
-    this.#set = set
-  }
-  find(kid: string | undefined): readonly VerificationKey[] {
-    return this.#set.match(kid)
-  }
-  state(): KeySourceState {
-    return { state: 'static', keys: this.#set.keys.length, lastFetchAt: null, lastError: null }
-  }
-}
-
-/**
- * An issuer's one configured key, its HMAC `secret` or its `publicKey`: the key of every token,
- * whatever `kid` it names (many issuers send one), so there is nothing to choose between.
- */
-export class SingleKeySource implements KeySource {
-  readonly generation = 0
-  readonly #keys: readonly VerificationKey[]
-  constructor(key: VerificationKey) {
-    this.#keys = Object.freeze([key])
-  }
-  find(): readonly VerificationKey[] {
-    return this.#keys
-  }
-  state(): KeySourceState {
-    return { state: 'static', keys: 1, lastFetchAt: null, lastError: null }
-  }
 }
 
 /**

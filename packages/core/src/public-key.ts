@@ -14,15 +14,8 @@ import {
   X509Certificate,
   type JsonWebKey,
 } from 'node:crypto'
-import {
-  importJwk,
-  keyFits,
-  SUPPORTED_ALGORITHMS,
-  isHmac,
-  type Algorithm,
-  type KeyRejection,
-  type VerificationKey,
-} from './algorithms.js'
+import { keyFits, SUPPORTED_ALGORITHMS, isHmac, type Algorithm } from './algorithms.js'
+import { importJwk, type KeyRejection, type VerificationKey } from './jwk.js'
 import { fail } from './options.js'
 import { isObject } from './token.js'
 

@@ -2,7 +2,8 @@
  * `createVerifier`: the one place where API.md's order of checks is spelled out, step by step.
  * Each step fails with its own reason; none is skipped, none is reordered.
  */
-import { isAlgorithm, keyFits, verifySignature, type VerificationKey } from './algorithms.js'
+import { isAlgorithm, keyFits, verifySignature } from './algorithms.js'
+import { type VerificationKey } from './jwk.js'
 import { isB64token, parseCredentials } from './bearer.js'
 import { checkBinding, checkClaims, checkTyp } from './claims.js'
 import {
@@ -16,7 +17,7 @@ import { createDpop, refuseKeyBinding } from './dpop.js'
 import { clockOf } from './clock.js'
 import { createErrorFactory, type ErrorFactory } from './errors.js'
 import type { IssuerMatch } from './issuers.js'
-import { KeysUnavailableError } from './jwks.js'
+import { KeysUnavailableError } from './key-source.js'
 import { checkCertificateBinding } from './mtls.js'
 import {
   LogSampler,

@@ -3,16 +3,14 @@ import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto'
 import {
   DEFAULT_ALGORITHMS,
   DEFAULT_HMAC_ALGORITHMS,
-  importJwk,
-  importSecret,
   isAlgorithm,
   isHmac,
   keyFits,
   SUPPORTED_ALGORITHMS,
   verifySignature,
   type Algorithm,
-  type VerificationKey,
 } from '../src/algorithms.js'
+import { importJwk, importSecret, type VerificationKey } from '../src/jwk.js'
 import {
   createKey,
   sign,

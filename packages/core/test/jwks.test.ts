@@ -3,14 +3,10 @@ import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createVerifier, type Verifier } from '../src/verifier.js'
 import type { JwksOptions } from '../src/config.js'
 import { FetchError, MAX_DOCUMENT_BYTES } from '../src/fetch.js'
-import {
-  KeySet,
-  MAX_KEY_WAITERS,
-  parseJwks,
-  RemoteKeySource,
-  StaticKeySource,
-} from '../src/jwks.js'
-import { importJwk, type VerificationKey } from '../src/algorithms.js'
+import { MAX_KEY_WAITERS, RemoteKeySource } from '../src/jwks.js'
+import { StaticKeySource } from '../src/key-source.js'
+import { KeySet, parseJwks } from '../src/key-set.js'
+import { importJwk, type VerificationKey } from '../src/jwk.js'
 import {
   b64json,
   createKey,
