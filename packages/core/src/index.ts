@@ -36,7 +36,12 @@ export {
   type InvalidRequestReason,
   type InvalidTokenReason,
 } from './errors.js'
-export { checkOptionNames, configError, CONFIG_ERROR_PREFIX } from './options.js'
+export {
+  ADAPTER_OPTION_NAMES,
+  checkOptionNames,
+  configError,
+  CONFIG_ERROR_PREFIX,
+} from './options.js'
 export { authorizationValues, parseBearer, parseCredentials, type Credentials } from './bearer.js'
 export {
   RESOURCE_METADATA_WELL_KNOWN,
@@ -85,6 +90,7 @@ export {
 } from './providers/index.js'
 export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algorithms.js'
 export { type Logger, type RequestContext } from './log.js'
+export { NodeRequestContext } from './request-context.js'
 export {
   checkOrigin,
   checkOriginOption,

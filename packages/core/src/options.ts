@@ -63,3 +63,16 @@ export function checkOptionNames(options: object, allowed: Iterable<string>, fie
     }
   }
 }
+
+/**
+ * The option names both adapters take besides the verifier's, in the order their
+ * `checkOptionNames` suggestions consider them (an adapter may add its own after these).
+ */
+export const ADAPTER_OPTION_NAMES = [
+  'getToken',
+  'respond',
+  'required',
+  'skip',
+  'getClientCertificate',
+  'origin',
+] as const
