@@ -16,11 +16,9 @@ import { decodeToken } from '../../packages/core/src/token.js'
 import { parseBearer } from '../../packages/core/src/bearer.js'
 import { parseJwks } from '../../packages/core/src/key-set.js'
 import { FetchError } from '../../packages/core/src/fetch.js'
-import {
-  AuthError,
-  createErrorFactory,
-  type AuthErrorCode,
-} from '../../packages/core/src/errors.js'
+import { AuthError } from '../../packages/core/src/auth-error.js'
+import { createErrorFactory } from '../../packages/core/src/errors.js'
+import type { AuthErrorCode } from '../../packages/core/src/reasons.js'
 import { createVerifier, type Verifier } from '../../packages/core/src/verifier.js'
 import { createKey, jwks, nowSeconds, type TestKey } from '../helpers/keys.js'
 import { captureLogger } from '../helpers/log.js'

@@ -2,8 +2,8 @@
  * Claim checks of RFC 7519 s4.1 and RFC 8725 s3.8-3.11, on a payload whose signature is already
  * verified. Pure: `now` (seconds) comes in as an argument, like panva/jose:src/lib/jwt_claims_set.ts.
  */
-import { normalizeTyp, type IssuerPolicy } from './config.js'
-import type { InvalidTokenReason } from './errors.js'
+import type { IssuerPolicy } from './issuer-config.js'
+import type { InvalidTokenReason } from './reasons.js'
 import { isObject, type JsonObject } from './token.js'
 import { fail } from './options.js'
 
@@ -18,6 +18,15 @@ type ClaimRules = Pick<
 const MAX_NUMERIC_DATE = 8.64e12
 function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_NUMERIC_DATE
+}
+
+/**
+ * RFC 8725 s3.11 / RFC 7515 s4.1.9: `typ` is compared case-insensitively, and `application/` may be
+ * left out.
+ */
+export function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase()
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower
 }
 
 /** Checks the `typ` header against the issuer's required one. */
@@ -54,7 +63,7 @@ export function checkClaims(
   }
   // RFC 7519 s4.1.3: a string or an array of strings; one of them must be ours. With
   // `audience: null` the issuer's tokens carry no `aud` (Cognito access tokens, Clerk): none is
-  // required, and other claims (clientIds, claims) bind the token, as config.ts insists.
+  // required, and other claims (clientIds, claims) bind the token, as issuer-config.ts insists.
   const { audiences } = rules
   if (typeof aud === 'string') {
     if (audiences !== null && !audiences.has(aud)) return 'audience_mismatch'

@@ -8,7 +8,7 @@
  * a readiness probe looks at `health().ready`, so an IdP outage takes instances out of the load
  * balancer at worst, never restarts them (README, "Operating trustgate").
  */
-import type { IssuerPolicy } from './config.js'
+import type { IssuerPolicy } from './issuer-config.js'
 import type { KeySourceState } from './key-source.js'
 
 /** Milliseconds `ready()` waits by default. */

@@ -13,29 +13,23 @@ export {
   MAX_TOKEN_LENGTH,
   TOKEN_CACHE_MAX,
   VERIFIER_OPTION_NAMES,
-  ISSUER_OPTION_NAMES,
   JWKS_OPTION_NAMES,
   TOKEN_CACHE_OPTION_NAMES,
-  type IssuerConfig,
   type JwksOptions,
   type TokenCacheOptions,
   type VerifierOptions,
-} from './config.js'
+} from './verifier-options.js'
+export { ISSUER_OPTION_NAMES, type IssuerConfig } from './issuer-config.js'
+export { AuthError, isAuthError, type AuthErrorBody, type AuthErrorHeaders } from './auth-error.js'
 export {
-  AuthError,
-  DEFAULT_REALM,
-  isAuthError,
-  type AuthErrorBody,
   type AuthErrorCode,
-  type AuthErrorHeaders,
   type AuthErrorReason,
-  type ChallengeOptions,
   type DpopNonceReason,
   type DpopProofReason,
-  type ErrorFactory,
   type InvalidRequestReason,
   type InvalidTokenReason,
-} from './errors.js'
+} from './reasons.js'
+export { DEFAULT_REALM, type ChallengeOptions, type ErrorFactory } from './errors.js'
 export {
   ADAPTER_OPTION_NAMES,
   checkOptionNames,

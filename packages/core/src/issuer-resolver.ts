@@ -5,7 +5,7 @@
  * become a flood of resolver calls (compare the penalty box of jwks.ts). Configured issuers never
  * come here: issuers.ts answers them first, synchronously.
  */
-import type { IssuerConfig, IssuerPolicy } from './config.js'
+import type { IssuerConfig, IssuerPolicy } from './issuer-config.js'
 import { matchTemplate, templatesOf } from './issuer-templates.js'
 import type { IssuerMatch } from './issuers.js'
 import { LogSampler, MAX_LOGGED_ISS, sanitize, type Logger } from './log.js'

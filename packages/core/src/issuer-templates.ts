@@ -4,7 +4,7 @@
  * issuer's `tenants`. Used for configured issuers (issuers.ts) and for answers of `resolveIssuer`
  * (issuer-resolver.ts) alike, so that both match a tenant the same way.
  */
-import type { IssuerPolicy } from './config.js'
+import type { IssuerPolicy } from './issuer-config.js'
 import type { IssuerMatch } from './issuers.js'
 
 /** The part of a template issuer that stands for the tenant. */

@@ -6,7 +6,7 @@
  * decide a match: spellings, tenants, clientIds, scopeClaims. Nothing here reaches the network: an
  * `iss` that matches nothing costs no request.
  */
-import type { IssuerConfig, IssuerPolicy } from './config.js'
+import type { IssuerConfig, IssuerPolicy } from './issuer-config.js'
 import { ResolvedIssuers, type IssuerResolver, type ResolverLimits } from './issuer-resolver.js'
 import {
   matchTemplate,

@@ -9,7 +9,8 @@
  * `reason`, whether the cache answered, and the duration; never a token, a claim or a header.
  */
 import { channel } from 'node:diagnostics_channel'
-import { isAuthError, type AuthErrorCode, type AuthErrorReason } from './errors.js'
+import { isAuthError } from './auth-error.js'
+import type { AuthErrorCode, AuthErrorReason } from './reasons.js'
 import type { VerifierMetrics } from './metrics.js'
 
 /** The channel of verification outcomes: one {@link VerifyMessage} per verified or refused token. */

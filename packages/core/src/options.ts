@@ -1,7 +1,7 @@
 /**
- * The shape of every start-up error, and the check that refuses option names nobody reads. A
- * misspelt option (`clockTolerence: 30`) would otherwise be ignored in silence, and the setting
- * the user meant would never take effect.
+ * The shape of every start-up error, the check that refuses option names nobody reads, and the
+ * number checks several option levels share. A misspelt option (`clockTolerence: 30`) would
+ * otherwise be ignored in silence, and the setting the user meant would never take effect.
  */
 
 /** Every configuration error starts with this, so that a log line says where it comes from. */
@@ -15,6 +15,32 @@ export function configError(field: string, problem: string): TypeError {
 /** Throws {@link configError}. */
 export function fail(field: string, problem: string): never {
   throw configError(field, problem)
+}
+
+/**
+ * The option names of one level, as a set. Typed against the level's interface, so that a field
+ * added there and not here (or here and not there) fails to compile.
+ */
+export function optionNames<T>(names: Readonly<Record<keyof T, true>>): ReadonlySet<string> {
+  return Object.freeze(new Set(Object.keys(names)))
+}
+
+/** A number of seconds >= 0, or `fallback` when left out. */
+export function seconds(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(field, 'must be a finite number of seconds >= 0')
+  }
+  return value
+}
+
+/** An integer >= `min`, or `fallback` when left out. */
+export function integer(value: unknown, field: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    fail(field, `must be an integer >= ${String(min)}`)
+  }
+  return value
 }
 
 // Levenshtein distance, capped: only to suggest a name for a typo, at start-up.

@@ -4,7 +4,7 @@
  * issuer says so in its `warn` line. Trust is still by exact match (API.md step 3): the hint only
  * explains a refusal, it never changes one.
  */
-import { isAuthError } from './errors.js'
+import { isAuthError } from './auth-error.js'
 import { LogSampler, type Logger, type RequestContext } from './log.js'
 
 /** Debug lines written per sampling window; the rest are counted as `suppressed`. */

@@ -16,7 +16,8 @@
  * `maxTokenLifetime` (reasons `missing_iat`, `token_too_old`).
  */
 import type { Clock } from './clock.js'
-import type { ErrorFactory, InvalidTokenReason } from './errors.js'
+import type { ErrorFactory } from './errors.js'
+import type { InvalidTokenReason } from './reasons.js'
 import { LogSampler, type Logger } from './log.js'
 import { checkOptionNames, fail } from './options.js'
 import type { Principal } from './principal.js'

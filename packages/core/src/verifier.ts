@@ -6,16 +6,11 @@ import { isAlgorithm, keyFits, verifySignature } from './algorithms.js'
 import { type VerificationKey } from './jwk.js'
 import { isB64token, parseCredentials } from './bearer.js'
 import { checkBinding, checkClaims, checkTyp } from './claims.js'
-import {
-  CLOCK_TOLERANCE_S,
-  resolveConfig,
-  type Config,
-  type IssuerPolicy,
-  type VerifierOptions,
-} from './config.js'
+import { resolveConfig, type Config } from './config.js'
 import { createDpop, refuseKeyBinding } from './dpop.js'
 import { clockOf } from './clock.js'
 import { createErrorFactory, type ErrorFactory } from './errors.js'
+import type { IssuerPolicy } from './issuer-config.js'
 import type { IssuerMatch } from './issuers.js'
 import { KeysUnavailableError } from './key-source.js'
 import { checkCertificateBinding } from './mtls.js'
@@ -27,6 +22,7 @@ import {
   type RequestContext,
 } from './log.js'
 import type { ResourceMetadata } from './resource-metadata.js'
+import { CLOCK_TOLERANCE_S, type VerifierOptions } from './verifier-options.js'
 import { createRejectionLog, indexIssuers, issuerHint } from './rejections.js'
 import type { Trace } from './observe.js'
 import { configError } from './options.js'

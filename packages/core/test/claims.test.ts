@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { checkClaims, checkTyp } from '../src/claims.js'
-import { normalizeTyp } from '../src/config.js'
+import { normalizeTyp } from '../src/claims.js'
 
 const NOW = 1_700_000_000
 const rules = {

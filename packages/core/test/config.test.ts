@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { resolveConfig } from '../src/config.js'
 import {
   CLOCK_TOLERANCE_S,
   JWKS_CACHE_MAX_AGE_MS,
@@ -6,13 +7,11 @@ import {
   JWKS_TIMEOUT_MS,
   JWKS_MAX_STALE_MS,
   MAX_TOKEN_LENGTH,
-  ISSUER_OPTION_NAMES,
-  normalizeTyp,
-  resolveConfig,
   VERIFIER_OPTION_NAMES,
-  type IssuerConfig,
   type VerifierOptions,
-} from '../src/config.js'
+} from '../src/verifier-options.js'
+import { ISSUER_OPTION_NAMES, type IssuerConfig } from '../src/issuer-config.js'
+import { normalizeTyp } from '../src/claims.js'
 import { createVerifier } from '../src/verifier.js'
 import { checkOptionNames } from '../src/options.js'
 import { checkScopeList } from '../src/guards.js'

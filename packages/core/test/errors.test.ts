@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import {
-  AuthError,
-  createErrorFactory,
-  DEFAULT_REALM,
-  isAuthError,
-  isQuotable,
-  isScopeToken,
-  type InvalidTokenReason,
-} from '../src/errors.js'
+import { AuthError, isAuthError } from '../src/auth-error.js'
+import { createErrorFactory, DEFAULT_REALM, isQuotable, isScopeToken } from '../src/errors.js'
+import type { InvalidTokenReason } from '../src/reasons.js'
 
 const errors = createErrorFactory('api')
 

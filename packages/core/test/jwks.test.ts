@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createVerifier, type Verifier } from '../src/verifier.js'
-import type { JwksOptions } from '../src/config.js'
+import type { JwksOptions } from '../src/verifier-options.js'
 import { FetchError, MAX_DOCUMENT_BYTES } from '../src/fetch.js'
 import { MAX_KEY_WAITERS, RemoteKeySource } from '../src/jwks.js'
 import { StaticKeySource } from '../src/key-source.js'

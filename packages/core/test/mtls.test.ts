@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { createVerifier, type Verifier } from '../src/verifier.js'
-import type { VerifierOptions } from '../src/config.js'
+import type { VerifierOptions } from '../src/verifier-options.js'
 import type { RequestContext } from '../src/log.js'
 import { certificateThumbprint, MalformedCertificateError, peerCertificate } from '../src/mtls.js'
 import { createKey, jwks, sign, type TestKey } from '../../../test/helpers/keys.js'

@@ -15,7 +15,7 @@ import {
   keycloak,
   okta,
 } from '../src/providers/index.js'
-import type { IssuerConfig } from '../src/config.js'
+import type { IssuerConfig } from '../src/issuer-config.js'
 import { captureLogger } from '../../../test/helpers/log.js'
 import { createKey, jwks, nowSeconds, sign } from '../../../test/helpers/keys.js'
 import { expectRejection, invalidToken } from '../../../test/helpers/auth-error.js'

@@ -3,7 +3,8 @@ import { createVerifier } from '../src/verifier.js'
 import { TOKEN_CACHE_MAX_BYTES } from '../src/token-cache.js'
 import { verifySignature } from '../src/algorithms.js'
 import { createGuard } from '../src/guards.js'
-import type { IssuerConfig, VerifierOptions } from '../src/config.js'
+import type { IssuerConfig } from '../src/issuer-config.js'
+import type { VerifierOptions } from '../src/verifier-options.js'
 import {
   b64json,
   createKey,

@@ -4,7 +4,7 @@ import { KeyObject } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { exportJWK, exportSPKI, type CryptoKey } from 'jose'
 import { createVerifier, type Verifier } from '../src/verifier.js'
-import type { VerifierOptions } from '../src/config.js'
+import type { VerifierOptions } from '../src/verifier-options.js'
 import {
   b64json,
   createKey,

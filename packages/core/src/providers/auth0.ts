@@ -2,7 +2,7 @@
  * The Auth0 preset: its issuer spelling (with the trailing slash), its two access-token profiles,
  * and its scopes in `scope` and the RBAC `permissions` claim.
  */
-import type { IssuerConfig } from '../config.js'
+import type { IssuerConfig } from '../issuer-config.js'
 import { fail } from '../options.js'
 import { isObject } from '../token.js'
 import { HOST, list, optionalList, text } from './validate.js'

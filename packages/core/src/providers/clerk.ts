@@ -2,7 +2,7 @@
  * The Clerk preset: session tokens of an instance, with no `aud`, a required `sid` and the
  * frontends allowed in `azp`.
  */
-import type { IssuerConfig } from '../config.js'
+import type { IssuerConfig } from '../issuer-config.js'
 import { fail } from '../options.js'
 import { isObject } from '../token.js'
 import { issuerUrl, optionalList } from './validate.js'

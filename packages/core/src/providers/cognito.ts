@@ -2,7 +2,7 @@
  * The Amazon Cognito user pool preset: its fixed issuer and key URLs, and `token_use` to take
  * either access tokens or ID tokens, never both.
  */
-import type { IssuerConfig } from '../config.js'
+import type { IssuerConfig } from '../issuer-config.js'
 import { fail } from '../options.js'
 import { isObject } from '../token.js'
 import { list, text } from './validate.js'

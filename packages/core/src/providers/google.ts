@@ -2,7 +2,8 @@
  * The Google family: Google ID tokens (two spellings of one issuer) and Firebase Authentication ID
  * tokens (a per-project issuer on Google-published keys, with its `auth_time` and tenant rules).
  */
-import { CLOCK_TOLERANCE_S, type IssuerConfig } from '../config.js'
+import type { IssuerConfig } from '../issuer-config.js'
+import { CLOCK_TOLERANCE_S } from '../verifier-options.js'
 import { fail } from '../options.js'
 import { isObject } from '../token.js'
 import { HOST, list, optionalList, text } from './validate.js'

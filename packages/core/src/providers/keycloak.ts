@@ -2,7 +2,7 @@
  * The Keycloak preset: a realm issuer, and the payload `typ` that tells its access tokens from its
  * ID tokens.
  */
-import type { IssuerConfig } from '../config.js'
+import type { IssuerConfig } from '../issuer-config.js'
 import { fail } from '../options.js'
 import { isObject } from '../token.js'
 import { issuerUrl, list, optionalList, text } from './validate.js'

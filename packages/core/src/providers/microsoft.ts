@@ -3,7 +3,7 @@
  * multi-tenant (a tenant template), and the client claim that tells access tokens from ID tokens.
  */
 import type { ClaimRule } from '../claims.js'
-import type { IssuerConfig } from '../config.js'
+import type { IssuerConfig } from '../issuer-config.js'
 import { fail } from '../options.js'
 import { isObject } from '../token.js'
 import { list, optionalList, text } from './validate.js'

@@ -1,7 +1,7 @@
 /**
  * The Okta preset: an authorization server issuer, scopes in `scp`, the client in `cid`.
  */
-import type { IssuerConfig } from '../config.js'
+import type { IssuerConfig } from '../issuer-config.js'
 import { fail } from '../options.js'
 import { isObject } from '../token.js'
 import { issuerUrl, list, optionalList } from './validate.js'
