@@ -138,26 +138,29 @@ export {
   type ForwardedRequestMessage,
 } from './forwarded-certificate.js'
 export {
-  createMemoryRevocationStore,
-  MAX_RULE_FIELD_LENGTH,
   MAX_TOKEN_LIFETIME_S,
-  parseRevocation,
-  REVOCATION_MAX_RULES,
   REVOCATION_MAX_STALENESS_MS,
   REVOCATION_SYNC_INTERVAL_MS,
+  type RevocationOptions,
+} from './revocation.js'
+export {
+  MAX_RULE_FIELD_LENGTH,
+  parseRevocation,
   serializeRevocation,
   type IssuerRevocationRule,
-  type MemoryRevocationStoreOptions,
   type PrincipalRevocationRule,
-  type RevocationListener,
-  type RevocationOptions,
   type RevocationRecord,
   type RevocationRule,
-  type RevocationStore,
   type TokenRevocationRule,
-  type UnavailablePolicy,
-} from './revocation.js'
-export { isStoreUnavailable, StoreUnavailableError } from './store.js'
+} from './revocation-rules.js'
+export {
+  createMemoryRevocationStore,
+  REVOCATION_MAX_RULES,
+  type MemoryRevocationStoreOptions,
+  type RevocationListener,
+  type RevocationStore,
+} from './revocation-store.js'
+export { isStoreUnavailable, StoreUnavailableError, type UnavailablePolicy } from './store.js'
 export {
   JWKS_CHANNEL,
   VERIFY_CHANNEL,

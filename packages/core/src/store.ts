@@ -1,7 +1,8 @@
 /**
  * What a shared store (revocation rules, replay claims) throws when it cannot answer. The verifier
  * turns it into a 503 `store_unavailable`: a request is refused, never let through, while the
- * state that decides it cannot be read (unless the store was configured to fall back).
+ * state that decides it cannot be read (unless the store was configured to fall back). Also the
+ * `onUnavailable` policies that say what else may happen, shared by the replay and revocation stores.
  */
 
 /**
@@ -19,3 +20,17 @@ export function isStoreUnavailable(value: unknown): value is StoreUnavailableErr
     (value instanceof Error && value.name === 'StoreUnavailableError')
   )
 }
+
+/**
+ * What happens while a store cannot answer. `fail-closed` (default): refuse with 503
+ * `store_unavailable`. `fallback`: keep deciding in process (revocation: the last known rules and
+ * those revoked here; replay: a bounded memory store). `accept`: let the request through and log it.
+ */
+export type UnavailablePolicy = 'fail-closed' | 'fallback' | 'accept'
+
+/** Every {@link UnavailablePolicy}, to check an option against at start-up. */
+export const UNAVAILABLE_POLICIES: ReadonlySet<string> = new Set([
+  'fail-closed',
+  'fallback',
+  'accept',
+])

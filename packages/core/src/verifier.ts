@@ -28,7 +28,8 @@ import type { Trace } from './observe.js'
 import { configError } from './options.js'
 import { healthOf, loadAll, READY_TIMEOUT_MS, type Health, type ReadyOptions } from './health.js'
 import { createPrincipal, type Principal } from './principal.js'
-import { createRevocation, type RevocationRule } from './revocation.js'
+import { createRevocation } from './revocation.js'
+import type { RevocationRule } from './revocation-rules.js'
 import {
   BoundedLru,
   estimateEntryBytes,

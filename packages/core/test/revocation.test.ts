@@ -1,14 +1,16 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { createVerifier, type Verifier } from '../src/verifier.js'
+import type { RevocationOptions } from '../src/revocation.js'
 import {
-  createMemoryRevocationStore,
   parseRevocation,
   serializeRevocation,
-  type RevocationListener,
-  type RevocationOptions,
   type RevocationRecord,
+} from '../src/revocation-rules.js'
+import {
+  createMemoryRevocationStore,
+  type RevocationListener,
   type RevocationStore,
-} from '../src/revocation.js'
+} from '../src/revocation-store.js'
 import { principalKey } from '../src/principal.js'
 import { StoreUnavailableError } from '../src/store.js'
 import { createKey, jwks, nowSeconds, sign, type TestKey } from '../../../test/helpers/keys.js'
