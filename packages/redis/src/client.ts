@@ -91,17 +91,25 @@ function unavailable(error: unknown): StoreUnavailableError {
   return new StoreUnavailableError(`Redis failed: ${message.slice(0, 200)}`)
 }
 
+// Not connected: answer now instead of joining the client's offline queue.
+async function command(
+  ready: boolean,
+  send: () => Promise<unknown>,
+  timeoutMs: number,
+): Promise<unknown> {
+  if (!ready) throw new StoreUnavailableError('Redis is not connected')
+  try {
+    return await withTimeout(send, timeoutMs)
+  } catch (error) {
+    throw unavailable(error)
+  }
+}
+
 function nodeRedis(client: NodeRedisClient, timeoutMs: number): Driver {
   return {
     kind: 'node-redis',
-    async command(args) {
-      // Not connected: answer now instead of joining the client's offline queue.
-      if (!client.isReady) throw new StoreUnavailableError('Redis is not connected')
-      try {
-        return await withTimeout(() => client.sendCommand(args), timeoutMs)
-      } catch (error) {
-        throw unavailable(error)
-      }
+    command(args) {
+      return command(client.isReady, () => client.sendCommand(args), timeoutMs)
     },
     subscribe(channel, onMessage, onStatus) {
       const subscriber = client.duplicate() as NodeRedisSubscriber
@@ -146,13 +154,8 @@ function nodeRedis(client: NodeRedisClient, timeoutMs: number): Driver {
 function ioRedis(client: IoRedisClient, timeoutMs: number): Driver {
   return {
     kind: 'ioredis',
-    async command([name, ...args]) {
-      if (client.status !== 'ready') throw new StoreUnavailableError('Redis is not connected')
-      try {
-        return await withTimeout(() => client.call(name ?? '', ...args), timeoutMs)
-      } catch (error) {
-        throw unavailable(error)
-      }
+    command([name, ...args]) {
+      return command(client.status === 'ready', () => client.call(name ?? '', ...args), timeoutMs)
     },
     subscribe(channel, onMessage, onStatus) {
       const subscriber = client.duplicate() as IoRedisSubscriber
