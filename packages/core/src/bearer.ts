@@ -3,6 +3,7 @@
  * s11.1); exactly one space separates it from exactly one token.
  */
 import type { ErrorFactory } from './errors.js'
+import { headerValues } from './raw-headers.js'
 
 // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
@@ -17,14 +18,7 @@ export function isB64token(token: string): boolean {
  * first of two such headers in `req.headers`, which would hide a smuggled second one.
  */
 export function authorizationValues(rawHeaders: readonly string[]): string[] {
-  const values: string[] = []
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]
-    if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization') {
-      values.push(rawHeaders[i + 1] ?? '')
-    }
-  }
-  return values
+  return headerValues(rawHeaders, 'authorization')
 }
 
 /** The token of an Authorization header, with the scheme it came with. */

@@ -5,7 +5,7 @@
  * bad configuration must never reach a request.
  */
 import { clockOf } from './clock.js'
-import { resolveDpopOptions, type DpopConfig } from './dpop.js'
+import { resolveDpopOptions, type DpopConfig } from './dpop-options.js'
 import { checkQuotable, DEFAULT_REALM } from './errors.js'
 import {
   resolveIssuerPolicy,

@@ -85,22 +85,19 @@ export {
 export { SUPPORTED_ALGORITHMS, DEFAULT_ALGORITHMS, type Algorithm } from './algorithms.js'
 export { type Logger, type RequestContext } from './log.js'
 export { NodeRequestContext } from './request-context.js'
+export { dpopValues } from './dpop.js'
 export {
-  checkOrigin,
-  checkOriginOption,
-  dpopValues,
-  jwkThumbprint,
-  requestUrl,
   DPOP_ALGORITHMS,
-  DPOP_KEY_CACHE_MAX,
-  DPOP_MAX_JTI_LENGTH,
   DPOP_MAX_PROOF_AGE_S,
   DPOP_MAX_PROOF_LENGTH,
-  DPOP_NONCE_STEP_S,
   type DpopAlgorithm,
   type DpopNonceOptions,
   type DpopOptions,
-} from './dpop.js'
+} from './dpop-options.js'
+export { DPOP_MAX_JTI_LENGTH } from './dpop-proof.js'
+export { DPOP_KEY_CACHE_MAX, jwkThumbprint } from './dpop-key.js'
+export { DPOP_NONCE_STEP_S } from './dpop-nonce.js'
+export { checkOrigin, checkOriginOption, requestUrl } from './htu.js'
 export {
   createMemoryReplayStore,
   REPLAY_STORE_MAX,

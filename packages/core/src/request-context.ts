@@ -6,7 +6,8 @@
  * so they subclass this and add those; the reads that decide a check are written once, here.
  */
 import type { IncomingMessage } from 'node:http'
-import { dpopValues, requestUrl } from './dpop.js'
+import { dpopValues } from './dpop.js'
+import { requestUrl } from './htu.js'
 import type { RequestContext } from './log.js'
 import { peerCertificate, type ClientCertificate } from './mtls.js'
 

@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto'
 import { SignJWT, UnsecuredJWT } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
-import {
-  checkOrigin,
-  DPOP_MAX_JTI_LENGTH,
-  jwkThumbprint,
-  normalizeHtu,
-  requestUrl,
-} from '../src/dpop.js'
+import { jwkThumbprint } from '../src/dpop-key.js'
+import { DPOP_MAX_JTI_LENGTH } from '../src/dpop-proof.js'
+import { checkOrigin, normalizeHtu, requestUrl } from '../src/htu.js'
 import type { RequestContext } from '../src/log.js'
 import type { ReplayStore } from '../src/replay.js'
 import { createMemoryReplayStore } from '../src/replay.js'
