@@ -123,11 +123,11 @@ export {
   type ClientCertificate,
   type MtlsOptions,
 } from './mtls.js'
+export { parseClientCertHeader } from './client-cert-header.js'
+export { parseEscapedPem } from './escaped-pem.js'
+export { parseXfcc } from './xfcc.js'
 export {
   forwardedCertificate,
-  parseClientCertHeader,
-  parseEscapedPem,
-  parseXfcc,
   type ForwardedCertificateFormat,
   type ForwardedCertificateOptions,
   type ForwardedCertificateReader,

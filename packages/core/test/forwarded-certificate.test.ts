@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
+import { parseClientCertHeader } from '../src/client-cert-header.js'
+import { parseEscapedPem } from '../src/escaped-pem.js'
 import {
   forwardedCertificate,
-  parseClientCertHeader,
-  parseEscapedPem,
-  parseXfcc,
   type ForwardedCertificateFormat,
   type ForwardedRequestMessage,
 } from '../src/forwarded-certificate.js'
+import { parseXfcc } from '../src/xfcc.js'
 import { MalformedCertificateError } from '../src/mtls.js'
 import { createCertificate, type TestCertificate } from '../../../test/helpers/certs.js'
 
