@@ -1,6 +1,6 @@
 /**
  * Validates the verifier's options once, at start-up, into a frozen `Config`: the verifier-level
- * settings here, each issuer by issuer-config.ts, the features by their own modules (dpop.ts,
+ * settings here, each issuer by issuer-config.ts, the features by their own modules (dpop-options.ts,
  * mtls.ts, resource-metadata.ts, issuers.ts). Every mistake is a TypeError that names the field:
  * bad configuration must never reach a request.
  */
@@ -49,7 +49,7 @@ export interface Config {
   readonly tokenCacheMax: number
   readonly mtls: MtlsPolicy | undefined
   readonly resourceMetadata: ResourceMetadata | undefined
-  /** DPoP (dpop.ts), validated; `undefined` when off. */
+  /** DPoP (dpop-options.ts), validated; `undefined` when off. */
   readonly dpop: DpopConfig | undefined
   /** Publishes outcomes and key-set events, and records metrics (observe.ts). */
   readonly observer: Observer
