@@ -46,6 +46,7 @@ export interface JwksTiming {
  *   breaking the path to the issuer (issue 9, item 10).
  */
 export class RemoteKeySource implements KeySource {
+  readonly fixed = false
   #set: KeySet | undefined
   #generation = 0
   /** When the last successful fetch ended. */

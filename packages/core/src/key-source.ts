@@ -19,6 +19,11 @@ export interface KeySource {
   ): readonly VerificationKey[] | Promise<readonly VerificationKey[]>
   /** Changes whenever the set of keys is replaced by a different one. */
   readonly generation: number
+  /**
+   * True when the keys never change: {@link KeySource.find} then answers without reading its
+   * `now`, and a verified-token cache hit need not read the monotonic clock for it.
+   */
+  readonly fixed: boolean
   /** What the source knows of its keys, for `health()` and the metrics: no network, no fetch. */
   state(now: number): KeySourceState
 }
@@ -42,6 +47,7 @@ export class KeysUnavailableError extends Error {
 /** A key source that never changes: a configured JWK Set (`keys`), matched by `kid`. */
 export class StaticKeySource implements KeySource {
   readonly generation = 0
+  readonly fixed = true
   readonly #set: KeySet
   constructor(set: KeySet) {
     this.#set = set
@@ -60,6 +66,7 @@ export class StaticKeySource implements KeySource {
  */
 export class SingleKeySource implements KeySource {
   readonly generation = 0
+  readonly fixed = true
   readonly #keys: readonly VerificationKey[]
   constructor(key: VerificationKey) {
     this.#keys = Object.freeze([key])

@@ -5,7 +5,15 @@
  * explains a refusal, it never changes one.
  */
 import { isAuthError } from './auth-error.js'
-import { LogSampler, type Logger, type RequestContext } from './log.js'
+import {
+  LogSampler,
+  MAX_LOGGED_ISS,
+  MAX_LOGGED_PARAM,
+  sanitize,
+  type Logger,
+  type RequestContext,
+} from './log.js'
+import type { JsonObject } from './token.js'
 
 /** Debug lines written per sampling window; the rest are counted as `suppressed`. */
 export const REJECTION_LOG_LINES = 10
@@ -95,4 +103,42 @@ export function issuerHint(iss: unknown, index: IssuerSpellings): string | undef
     )
   }
   return undefined
+}
+
+/** Writes the sampled `warn` line of a token from an untrusted issuer; `now` is monotonic ms. */
+export type UntrustedIssuerLog = (
+  header: JsonObject,
+  iss: unknown,
+  now: number,
+  context: RequestContext | undefined,
+) => void
+
+/**
+ * Creates the untrusted-issuer log of one verifier, with the hint of {@link issuerHint} against
+ * the configured spellings. Values from the token are cut to the logged length, never whole.
+ */
+export function createUntrustedIssuerLog(
+  logger: Logger,
+  spellings: Iterable<string>,
+): UntrustedIssuerLog {
+  const sampler = new LogSampler()
+  const index = indexIssuers(spellings)
+  return (header, iss, now, context) => {
+    const suppressed = sampler.take(now)
+    if (suppressed === undefined) return
+    logger.warn(
+      {
+        event: 'untrusted_issuer',
+        iss: sanitize(iss, MAX_LOGGED_ISS),
+        kid: sanitize(header.kid, MAX_LOGGED_PARAM),
+        alg: sanitize(header.alg, MAX_LOGGED_PARAM),
+        reqId: context?.reqId,
+        remoteAddress: context?.remoteAddress,
+        suppressed,
+        // Only on a line that is written: a near miss of a configured issuer, said as such.
+        hint: issuerHint(sanitize(iss, MAX_LOGGED_ISS), index),
+      },
+      'trustgate rejected a token from an untrusted issuer',
+    )
+  }
 }
