@@ -35,6 +35,7 @@ export {
   checkOptionNames,
   configError,
   CONFIG_ERROR_PREFIX,
+  integer as integerOption,
 } from './options.js'
 export { authorizationValues, parseBearer, parseCredentials, type Credentials } from './bearer.js'
 export {

@@ -9,7 +9,7 @@ import type { IssuerConfig, IssuerPolicy } from './issuer-config.js'
 import { matchTemplate, templatesOf } from './issuer-templates.js'
 import type { IssuerMatch } from './issuers.js'
 import { LogSampler, MAX_LOGGED_ISS, sanitize, type Logger } from './log.js'
-import { checkOptionNames, fail } from './options.js'
+import { checkOptionNames, fail, integer } from './options.js'
 import { BoundedLru } from './token-cache.js'
 
 /** Most `iss` answers of `resolveIssuer` kept. */
@@ -56,14 +56,6 @@ export interface ResolverLimits {
   readonly callsPerSecond: number
 }
 
-function count(value: unknown, field: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    fail(field, `must be an integer >= ${String(min)}`)
-  }
-  return value
-}
-
 /** Validates `resolveIssuerOptions`. */
 export function resolverLimits(value: unknown, field: string): ResolverLimits {
   if (value === undefined) value = {}
@@ -73,10 +65,15 @@ export function resolverLimits(value: unknown, field: string): ResolverLimits {
   const options = value as ResolveIssuerOptions
   checkOptionNames(options, Object.keys(RESOLVE_ISSUER_OPTION_NAMES), field)
   return Object.freeze({
-    max: count(options.max, `${field}.max`, RESOLVE_ISSUER_MAX, 1),
-    maxAge: count(options.maxAge, `${field}.maxAge`, RESOLVE_ISSUER_MAX_AGE_MS, 0),
-    nullMaxAge: count(options.nullMaxAge, `${field}.nullMaxAge`, RESOLVE_ISSUER_NULL_MAX_AGE_MS, 0),
-    callsPerSecond: count(
+    max: integer(options.max, `${field}.max`, RESOLVE_ISSUER_MAX, 1),
+    maxAge: integer(options.maxAge, `${field}.maxAge`, RESOLVE_ISSUER_MAX_AGE_MS, 0),
+    nullMaxAge: integer(
+      options.nullMaxAge,
+      `${field}.nullMaxAge`,
+      RESOLVE_ISSUER_NULL_MAX_AGE_MS,
+      0,
+    ),
+    callsPerSecond: integer(
       options.callsPerSecond,
       `${field}.callsPerSecond`,
       RESOLVE_ISSUER_CALLS_PER_SECOND,

@@ -10,6 +10,7 @@
 import {
   checkOptionNames,
   configError,
+  integerOption as integer,
   type Logger,
   type ReplayStore,
   type RevocationStore,
@@ -82,14 +83,6 @@ const OPTION_NAMES: Readonly<Record<keyof RedisStoreOptions, true>> = {
 const POLICIES: ReadonlySet<string> = new Set(['fail-closed', 'fallback', 'accept'])
 // Redis keys are binary-safe, but a prefix is also a channel name and goes into log lines.
 const PREFIX = /^[\x21-\x7e]{0,64}$/
-
-function integer(value: unknown, field: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw configError(field, `must be an integer >= ${String(min)}`)
-  }
-  return value
-}
 
 /**
  * Creates the stores over the application's Redis client. Pass the result as
