@@ -117,11 +117,10 @@ function rsaSignatureBytes(keyObject: KeyObject): number {
 export function verifySignature(
   alg: Algorithm,
   key: VerificationKey,
-  signingInput: string,
+  data: Uint8Array,
   signature: Uint8Array,
 ): boolean {
   const spec = SPECS[alg]
-  const data = Buffer.from(signingInput, 'latin1')
   switch (spec.family) {
     case 'oct': {
       const mac = createHmac(spec.hash as string, key.keyObject)

@@ -5,7 +5,8 @@
  * check cannot burn a `jti`.
  */
 import { hash } from 'node:crypto'
-import { verifySignature, type Algorithm } from './algorithms.js'
+import type { Algorithm } from './algorithms.js'
+import { verifyDecoded } from './signed-bytes.js'
 import { createProofKeyReader } from './dpop-key.js'
 import { createDpopNonces } from './dpop-nonce.js'
 import type { DpopAlgorithm, DpopConfig } from './dpop-options.js'
@@ -76,7 +77,7 @@ export function createProofCheck(
     const { thumbprint, key } = proofKey
     // 7. The signature, with the key of the proof itself.
     const verifyAlg: Algorithm = alg === 'Ed25519' ? 'EdDSA' : (alg as Algorithm)
-    if (!verifySignature(verifyAlg, key, decoded.signingInput, decoded.signature)) {
+    if (!verifyDecoded(verifyAlg, key, decoded)) {
       throw errors.invalidDpopProof('proof_bad_signature')
     }
     // 8. The claims of s4.2.

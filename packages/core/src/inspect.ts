@@ -88,6 +88,6 @@ export function decodeUntrusted(token: string): UntrustedToken | undefined {
   return {
     header: decoded.header,
     claims: decoded.payload,
-    signatureBytes: decoded.signature.byteLength,
+    signatureBytes: decoded.signatureBytes,
   }
 }

@@ -5,7 +5,7 @@
  * of steps 8 and 9 (request-checks.ts), the publication of outcomes (outcomes.ts) and the log
  * lines of refusals (rejections.ts).
  */
-import { isAlgorithm, keyFits, verifySignature } from './algorithms.js'
+import { isAlgorithm, keyFits } from './algorithms.js'
 import { isB64token, parseCredentials } from './bearer.js'
 import { checkBinding, checkClaims, checkTyp } from './claims.js'
 import { resolveConfig, type Config } from './config.js'
@@ -27,6 +27,7 @@ import { createPrincipal, type Principal } from './principal.js'
 import { createRequestChecks, type Scheme } from './request-checks.js'
 import { createRevocation } from './revocation.js'
 import type { RevocationRule } from './revocation-rules.js'
+import { verifyDecoded } from './signed-bytes.js'
 import { decodeToken, HeaderCache } from './token.js'
 import { VerifiedTokens } from './verified-tokens.js'
 
@@ -261,7 +262,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (key === undefined) throw errors.invalidToken('key_mismatch')
 
     // STEP 6: the signature, by Node's crypto, with the algorithm allowed above.
-    if (!verifySignature(alg, key, decoded.signingInput, decoded.signature)) {
+    if (!verifyDecoded(alg, key, decoded)) {
       throw errors.invalidToken('bad_signature')
     }
 

@@ -86,6 +86,20 @@ describe('createPrincipal', () => {
     ])
   })
 
+  it('shares one frozen list between principals of the same scope string, and merges a second scope claim into a list of its own', () => {
+    const first = createPrincipal({ ...base, scope: 'orders:read orders:write' })
+    const second = createPrincipal({ ...base, sub: 'bob', scope: 'orders:read orders:write' })
+    expect(second.scopes).toEqual(['orders:read', 'orders:write'])
+    expect(second.scopes).toBe(first.scopes)
+    expect(Object.isFrozen(second.scopes)).toBe(true)
+    // The shared list is never written to: with `scp` too, the principal gets its own.
+    const merged = createPrincipal({ ...base, scope: 'orders:read orders:write', scp: ['admin'] })
+    expect(merged.scopes).toEqual(['orders:read', 'orders:write', 'admin'])
+    expect(first.scopes).toEqual(['orders:read', 'orders:write'])
+    // A string that is not a list of distinct scopes is not shared: it is cleaned up.
+    expect(createPrincipal({ ...base, scope: 'a a  b' }).scopes).toEqual(['a', 'b'])
+  })
+
   it('reads scopes from an scp array and from an scp string', () => {
     expect(createPrincipal({ ...base, scp: ['a', 'b', 7, ''] }).scopes).toEqual(['a', 'b'])
     expect(createPrincipal({ ...base, scp: 'a b' }).scopes).toEqual(['a', 'b'])
