@@ -45,12 +45,27 @@ export interface Principal<Claims extends object = Record<string, unknown>> {
 }
 
 // Escape the escape character, then the separator, then join: `a|b`+`c` and `a`+`b|c` differ
-// (compare generateCacheKey in nearform/get-jwks:src/get-jwks.js). Plain string replacements, and
-// only where the character occurs: an Auth0 subject (`auth0|…`) holds a separator, most issuers
-// hold neither, and a regex replace cost twice as much on every token seen for the first time.
+// (compare generateCacheKey in nearform/get-jwks:src/get-jwks.js). Most issuers and subjects hold
+// neither character, and are returned as they are after two scans; an Auth0 subject (`auth0|…`)
+// holds one separator, and is cut and joined around it. Two `replaceAll` calls cost three times
+// as much on every token seen for the first time (0.16 µs against 0.05 µs, issue 15), and a
+// regex replace twice that again.
 function escapePart(part: string): string {
-  const escaped = part.includes('\\') ? part.replaceAll('\\', '\\\\') : part
-  return escaped.includes('|') ? escaped.replaceAll('|', '\\|') : escaped
+  const backslash = part.indexOf('\\')
+  const bar = part.indexOf('|')
+  if (backslash === -1 && bar === -1) return part
+  const first = backslash === -1 ? bar : bar === -1 ? backslash : Math.min(backslash, bar)
+  let escaped = part.slice(0, first)
+  let from = first
+  for (let i = first; i < part.length; i++) {
+    const code = part.charCodeAt(i)
+    // A backslash before each backslash or bar, which is copied with the slice that follows it.
+    if (code === 0x5c || code === 0x7c) {
+      escaped += `${part.slice(from, i)}\\`
+      from = i
+    }
+  }
+  return escaped + part.slice(from)
 }
 
 /** The injective key of <iss, sub>. */
