@@ -101,6 +101,14 @@ export function median(values) {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
+/**
+ * The median of the round-by-round ratios `a[i] / b[i]`: two contenders measured in the same
+ * rounds, compared round by round, so that the machine's drift between rounds cancels out.
+ */
+export function pairedRatio(a, b) {
+  return median(a.map((value, i) => value / b[i]))
+}
+
 /** A silent pino-compatible logger: benchmarks measure verification, not log writing. */
 export const silentLogger = {
   info() {},

@@ -3,9 +3,10 @@
  * cache on and off) and with the usual alternatives, on one RS256 token, with the JWKS served by a
  * local server. Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); autocannon
  * runs in another process pinned to CPU 1. Rows are interleaved round by round, and each auth row
- * is reported as a ratio to its bare framework measured in the same run.
+ * is reported as a ratio to its bare framework measured in the same run: the median of the ratios
+ * of each round.
  *
- *   node http.bench.mjs [--rounds 3] [--duration 4] [--connections 32] [--json out.json]
+ *   node http.bench.mjs [--rounds 5] [--duration 3] [--connections 32] [--json out.json]
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -13,12 +14,20 @@ import { createServer } from 'node:http'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { AUDIENCE, ISSUER, createKey, median, realisticClaims, signToken } from './fixtures.mjs'
+import {
+  AUDIENCE,
+  ISSUER,
+  createKey,
+  median,
+  pairedRatio,
+  realisticClaims,
+  signToken,
+} from './fixtures.mjs'
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '32' },
     json: { type: 'string' },
@@ -161,6 +170,7 @@ const results = ROWS.map((row) => {
     row,
     rps: median(list.map((s) => s.rps)),
     p99: median(list.map((s) => s.p99)),
+    rounds: list.map((s) => s.rps),
   }
 })
 const bare = (row) => results.find((r) => r.row === row.split('+')[0])
@@ -172,7 +182,8 @@ console.log(
 console.log('| framework + auth | req/s | p99 (ms, 1 ms resolution) | x bare |')
 console.log('|---|---:|---:|---:|')
 for (const r of results) {
-  r.ratio = r.rps / bare(r.row).rps
+  // Paired: each round's req/s over the bare framework's of the same round, then the median.
+  r.ratio = pairedRatio(r.rounds, bare(r.row).rounds)
   console.log(
     `| ${r.row} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p99} | ${r.ratio.toFixed(2)} |`,
   )

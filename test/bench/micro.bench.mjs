@@ -3,14 +3,15 @@
  * (node:crypto's synchronous verify alone, on a KeyObject, with the signature already decoded),
  * the floor plus the least decoding any verifier must do (split, base64url, JSON.parse of header
  * and payload), jose.jwtVerify with the same key, fast-jwt, aws-jwt-verify and jsonwebtoken.
- * Each contender runs for ROUND_MS per round, rounds are interleaved, and the median of ROUNDS is
- * reported with its ratio to the floor.
+ * Each contender runs for ROUND_MS per round, rounds are interleaved (in a rotated order), and the
+ * median of ROUNDS is reported with its ratio to the floor: the median of each round's ratio to the
+ * floor of that round.
  *
  * Two token shapes: `realistic`, an Auth0-shaped access token of 12 claims (array `aud`, `scope`
  * string, `azp`, `jti`; about 900 characters in RS256), and `small`, the 7-claim token of earlier
  * runs (about 630 characters in RS256).
  *
- *   node micro.bench.mjs [--rounds 5] [--ms 300] [--algs RS256,ES256] [--shapes realistic,small]
+ *   node micro.bench.mjs [--rounds 15] [--ms 100] [--algs RS256,ES256] [--shapes realistic,small]
  *                        [--json out.json]
  */
 import * as hmac from 'node:crypto'
@@ -28,6 +29,7 @@ import {
   SECRET,
   claims,
   createKey,
+  pairedRatio,
   realisticClaims,
   median,
   signToken,
@@ -36,8 +38,8 @@ import {
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '5' },
-    ms: { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '15' },
+    ms: { type: 'string', default: '100' },
     json: { type: 'string' },
     algs: { type: 'string', default: 'RS256,PS256,ES256,EdDSA,HS256' },
     shapes: { type: 'string', default: 'realistic,small' },
@@ -235,16 +237,19 @@ for (const shape of SHAPE_NAMES)
         samples[index].push(await measure(list[index]))
       }
     }
-    const floor = median(samples[list.findIndex((c) => c.floor)])
+    // Ratios are paired: each round's figure over the floor's figure of the same round, then the
+    // median of those. On a machine shared with other jobs, speed drifts by 10-30% over seconds;
+    // a ratio of two medians taken seconds apart carries that drift, a paired one mostly not.
+    const floorSamples = samples[list.findIndex((c) => c.floor)]
     for (const [index, contender] of list.entries()) {
-      const opsPerSec = median(samples[index])
       results.push({
         shape,
         tokenLength: list.tokenLength,
         alg,
         name: contender.name,
-        opsPerSec,
-        ratioToFloor: opsPerSec / floor,
+        opsPerSec: median(samples[index]),
+        ratioToFloor: pairedRatio(samples[index], floorSamples),
+        rounds: samples[index],
       })
     }
   }

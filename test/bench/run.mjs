@@ -10,6 +10,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { pairedRatio } from './fixtures.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -70,8 +71,12 @@ const m = (alg, name, shape = 'realistic') =>
   microRows.find((r) => r.shape === shape && r.alg === alg && r.name.startsWith(name))
 const h = (row) => httpRows.find((r) => r.row === row)
 const uncached = (alg) => m(alg, 'trustgate verify() uncached')
+// Two contenders compared round by round (fixtures.mjs, pairedRatio): the machine's drift
+// between rounds cancels out.
+const microVs = (a, b) => pairedRatio(a.rounds, b.rounds)
+const httpVs = (a, b) => pairedRatio(h(a).rounds, h(b).rounds)
 // The measured ceiling: one crypto.verify per request and nothing else, as a ratio to the row.
-const ofCeiling = (row, framework) => (h(row).rps / h(`${framework}+ceiling`).rps).toFixed(2)
+const ofCeiling = (row, framework) => httpVs(row, `${framework}+ceiling`).toFixed(2)
 const goals = [
   ...['RS256', 'ES256', 'EdDSA'].map((alg) => [
     `uncached verify() >= 0.85x the floor, ${alg}`,
@@ -81,26 +86,26 @@ const goals = [
   ]),
   ...['RS256', 'ES256', 'EdDSA', 'HS256'].map((alg) => [
     `uncached verify() ahead of fast-jwt (cache off), ${alg}: ratio to it`,
-    uncached(alg).opsPerSec / m(alg, 'fast-jwt').opsPerSec,
+    microVs(uncached(alg), m(alg, 'fast-jwt')),
     1,
     '',
   ]),
   [
     'cache-hit verify() >= 20x uncached, RS256',
-    m('RS256', 'trustgate verify() cache hit').opsPerSec / uncached('RS256').opsPerSec,
+    microVs(m('RS256', 'trustgate verify() cache hit'), uncached('RS256')),
     20,
     '',
   ],
   [
     'Fastify, tokenCache: false >= 1.2x @fastify/jwt (static key, no cache)',
-    h('fastify+trustgate-uncached').rps / h('fastify+@fastify/jwt').rps,
+    httpVs('fastify+trustgate-uncached', 'fastify+@fastify/jwt'),
     1.2,
     `trustgate ${ofCeiling('fastify+trustgate-uncached', 'fastify')}x and @fastify/jwt ` +
       `${ofCeiling('fastify+@fastify/jwt', 'fastify')}x of the ceiling`,
   ],
   [
     'Express, tokenCache: false >= 1.3x express-oauth2-jwt-bearer',
-    h('express+trustgate-uncached').rps / h('express+express-oauth2-jwt-bearer').rps,
+    httpVs('express+trustgate-uncached', 'express+express-oauth2-jwt-bearer'),
     1.3,
     `trustgate ${ofCeiling('express+trustgate-uncached', 'express')}x and ` +
       `express-oauth2-jwt-bearer ${ofCeiling('express+express-oauth2-jwt-bearer', 'express')}x ` +
@@ -122,7 +127,7 @@ const goalTable = [
 const costs = [
   '| cached path with | Fastify | Express |',
   '|---|---:|---:|',
-  `| revocation on (in-memory mirror of 10,000 revoked jtis), x plain cached | ${(h('fastify+trustgate-revocation').rps / h('fastify+trustgate').rps).toFixed(2)} | ${(h('express+trustgate-revocation').rps / h('express+trustgate').rps).toFixed(2)} |`,
+  `| revocation on (in-memory mirror of 10,000 revoked jtis), x plain cached | ${httpVs('fastify+trustgate-revocation', 'fastify+trustgate').toFixed(2)} | ${httpVs('express+trustgate-revocation', 'express+trustgate').toFixed(2)} |`,
 ].join('\n')
 const heapHolds = heap.includes('PASS') && !heap.includes('FAIL')
 process.stdout.write(
@@ -158,7 +163,9 @@ Taken ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC with \`node te
 
 The "ceiling" is the \`+ceiling\` row of the HTTP table: the bare framework with one RS256
 \`crypto.verify\` per request and nothing else, the most any verifier could reach on this machine.
-The verify() goals are measured with the realistic (Auth0-shaped) token.
+The verify() goals are measured with the realistic (Auth0-shaped) token. A ratio of two rows is
+the median of their round-by-round ratios (each round measures both), so that the machine's drift
+between rounds cancels out.
 
 ${goalTable}
 
@@ -171,7 +178,8 @@ DPoP (a cached token, a fresh proof per request) as a ratio to the plain cached 
 
 ## verify() per algorithm
 
-Medians over 5 rounds of 300 ms each, contenders interleaved; "x floor" is the ratio to Node's
+Medians over 15 rounds of 100 ms each, contenders interleaved in a rotated order; "x floor" is the
+median of each round's ratio to the floor of the same round, the floor being Node's
 synchronous \`crypto.verify\` alone on a KeyObject with the signature already decoded (for HS256,
 \`createHmac\` + \`timingSafeEqual\`). Uncached rows use \`tokenCache: false\` and 256 distinct tokens.
 "floor + split + base64url + JSON.parse" adds to the floor the least decoding any verifier does.
