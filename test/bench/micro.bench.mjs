@@ -12,6 +12,7 @@
  * runs (about 630 characters in RS256).
  *
  *   node micro.bench.mjs [--rounds 15] [--ms 100] [--algs RS256,ES256] [--shapes realistic,small]
+ *                        [--only "trustgate verify() uncached,fast-jwt (cache off)"]
  *                        [--json out.json]
  */
 import * as hmac from 'node:crypto'
@@ -43,6 +44,8 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     algs: { type: 'string', default: 'RS256,PS256,ES256,EdDSA,HS256' },
     shapes: { type: 'string', default: 'realistic,small' },
+    // Only the contenders whose name starts with one of these (comma-separated); the floor always.
+    only: { type: 'string' },
   },
 })
 const ROUNDS = Number(args.rounds)
@@ -194,8 +197,13 @@ async function contenders(alg, shape) {
       sync: () => jsonwebtoken.verify(next(), secretOrKey, options),
     })
   }
-  list.tokenLength = tokens[0].length
-  return list
+  const only = args.only?.split(',')
+  const kept =
+    only === undefined
+      ? list
+      : list.filter((c) => c.floor === true || only.some((prefix) => c.name.startsWith(prefix)))
+  kept.tokenLength = tokens[0].length
+  return kept
 }
 
 /** Ops per second of one contender over ROUND_MS, measured in batches to keep clock reads rare. */
