@@ -47,6 +47,20 @@ const micro = run('micro.bench.mjs', [
   ...quick(['--rounds', '1', '--ms', '50']),
 ])
 process.stdout.write(micro)
+// trustgate and fast-jwt head to head: the same micro benchmark with only those two and the floor
+// in the process, no other library and no other verifier beside them (issue 15).
+const headToHead = run('micro.bench.mjs', [
+  '--json',
+  join(tmp, 'head-to-head.json'),
+  '--shapes',
+  'realistic',
+  '--algs',
+  'RS256,ES256,EdDSA,HS256',
+  '--only',
+  'trustgate verify() uncached,fast-jwt (cache off)',
+  ...quick(['--rounds', '1', '--ms', '50']),
+])
+process.stdout.write(headToHead)
 const heap = run('heap.bench.mjs', quick(['--tokens', '20000']), ['--expose-gc'])
 process.stdout.write(heap)
 const http = run('http.bench.mjs', [
@@ -70,6 +84,8 @@ const httpRows = JSON.parse(readFileSync(join(tmp, 'http.json'), 'utf8'))
 const m = (alg, name, shape = 'realistic') =>
   microRows.find((r) => r.shape === shape && r.alg === alg && r.name.startsWith(name))
 const h = (row) => httpRows.find((r) => r.row === row)
+const duelRows = JSON.parse(readFileSync(join(tmp, 'head-to-head.json'), 'utf8'))
+const duel = (alg, name) => duelRows.find((r) => r.alg === alg && r.name.startsWith(name))
 const uncached = (alg) => m(alg, 'trustgate verify() uncached')
 // Two contenders compared round by round (fixtures.mjs, pairedRatio): the machine's drift
 // between rounds cancels out.
@@ -88,7 +104,10 @@ const goals = [
     `uncached verify() ahead of fast-jwt (cache off), ${alg}: ratio to it`,
     microVs(uncached(alg), m(alg, 'fast-jwt')),
     1,
-    '',
+    `head to head, the two alone in a process: ${pairedRatio(
+      duel(alg, 'trustgate').rounds,
+      duel(alg, 'fast-jwt').rounds,
+    ).toFixed(3)}`,
   ]),
   [
     'cache-hit verify() >= 20x uncached, RS256',
@@ -185,6 +204,13 @@ synchronous \`crypto.verify\` alone on a KeyObject with the signature already de
 "floor + split + base64url + JSON.parse" adds to the floor the least decoding any verifier does.
 
 ${micro.trim()}
+
+### Head to head with fast-jwt
+
+The same benchmark with only the floor, trustgate's uncached \`verify()\` and fast-jwt (cache off)
+in the process: no other library and no other verifier beside them, as in an app that uses one.
+
+${headToHead.trim()}
 
 ## Memory of the verified-token cache
 
