@@ -3,6 +3,7 @@
  * proves the token has the shape of a JWT, so that the issuer can be looked up.
  */
 import { isUtf8 } from 'node:buffer'
+import { BoundedMap } from './bounded-map.js'
 import { scratch } from './scratch.js'
 
 /** A JSON object, as produced by `JSON.parse`. */
@@ -108,7 +109,7 @@ export const HEADER_CACHE_MAX_SEGMENT = 512
  * token is kept; nothing here is published or logged.
  */
 export class HeaderCache {
-  readonly #headers = new Map<string, RememberedHeader>()
+  readonly #headers = new BoundedMap<string, RememberedHeader>(HEADER_CACHE_MAX)
   // The entry found last: most tokens come from one issuer and one key, so the next token
   // usually starts with the same segment, and a comparison in place spares the slice of the
   // token and the hashing of it that a lookup in the map needs.
@@ -128,17 +129,14 @@ export class HeaderCache {
   /** Keeps the parsed header of a verified token, the oldest one making room when full. */
   remember(segment: string, header: JsonObject): void {
     if (segment.length > HEADER_CACHE_MAX_SEGMENT || this.#headers.has(segment)) return
-    if (this.#headers.size >= HEADER_CACHE_MAX) {
-      const oldest = this.#headers.keys().next()
-      if (oldest.done !== true) {
-        this.#headers.delete(oldest.value)
-        if (this.#last?.segment === oldest.value) this.#last = undefined
-      }
-    }
     // A copy made from bytes: `segment` is a slice of the token, and V8 keeps a slice's whole
     // parent string alive. The key must hold the header's characters and nothing of the token.
     const key = Buffer.from(segment, 'latin1').toString('latin1')
-    this.#headers.set(key, Object.freeze({ segment: key, header: freezeHeader(header) }))
+    const evicted = this.#headers.add(
+      key,
+      Object.freeze({ segment: key, header: freezeHeader(header) }),
+    )
+    if (evicted !== undefined && this.#last?.segment === evicted) this.#last = undefined
   }
 }
 
