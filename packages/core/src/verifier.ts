@@ -11,83 +11,26 @@ import { checkBinding, checkClaims, checkTyp } from './claims.js'
 import { resolveConfig, type Config } from './config.js'
 import { createDpop } from './dpop.js'
 import { clockOf } from './clock.js'
-import { createErrorFactory, type ErrorFactory } from './errors.js'
+import { createErrorFactory } from './errors.js'
 import type { IssuerMatch } from './issuers.js'
 import type { VerificationKey } from './jwk.js'
 import { KeysUnavailableError } from './key-source.js'
 import type { RequestContext } from './log.js'
-import type { ResourceMetadata } from './resource-metadata.js'
 import { CLOCK_TOLERANCE_S, type VerifierOptions } from './verifier-options.js'
 import { createRejectionLog, createUntrustedIssuerLog } from './rejections.js'
 import type { Trace } from './observe.js'
 import { createOutcomes } from './outcomes.js'
 import { configError } from './options.js'
-import { healthOf, loadAll, READY_TIMEOUT_MS, type Health, type ReadyOptions } from './health.js'
+import { healthOf, loadAll, READY_TIMEOUT_MS } from './health.js'
 import { createPrincipal, type Principal } from './principal.js'
 import { createRequestChecks, type Scheme } from './request-checks.js'
 import { createRevocation } from './revocation.js'
-import type { RevocationRule } from './revocation-rules.js'
 import { verifyDecoded } from './signed-bytes.js'
 import { decodeToken, HeaderCache } from './token.js'
-import { VerifiedTokens } from './verified-tokens.js'
+import type { Verifier } from './verifier-api.js'
 
-/** Verifies bearer tokens against the configured issuers. Create one per app and keep it. */
-export interface Verifier {
-  /** Verifies a token. Resolves to its principal, or rejects with an `AuthError`. */
-  verify(token: string, context?: RequestContext): Promise<Principal>
-  /**
-   * Takes the bearer token from the Authorization header value(s) of a request and verifies it.
-   * Resolves to `null` when the request carries no bearer token.
-   */
-  authenticate(
-    authorization: string | readonly string[] | undefined,
-    context?: RequestContext,
-  ): Promise<Principal | null>
-  /**
-   * {@link Verifier.authenticate} without a promise where none is needed, for adapters on the hot
-   * path: `null` when the request carries no bearer token, the principal when it is known at once
-   * (a verified-token cache hit, or a token verified with its issuer's keys already at hand and no
-   * store to wait for), and a promise when something must be awaited. Makes every check
-   * `authenticate` makes, in the same order, and publishes the same outcome; it throws, rather
-   * than rejects with, an error known at once.
-   */
-  authenticateNow(
-    authorization: string | readonly string[] | undefined,
-    context?: RequestContext,
-  ): Principal | null | Promise<Principal>
-  /**
-   * The synchronous part of {@link Verifier.authenticate}, for adapters on the hot path: `null`
-   * when the request carries no bearer token, the principal when the verified-token cache holds
-   * the token and every rule still holds, and `undefined` when `authenticate` must be awaited.
-   * Throws `invalid_request` for a malformed header, as `authenticate` rejects with it, and any
-   * error of the per-request checks (STEP 8), which a cache hit still makes on `context`.
-   */
-  authenticateCached(
-    authorization: string | readonly string[] | undefined,
-    context?: RequestContext,
-  ): Principal | null | undefined
-  /**
-   * Revokes one token, every token of a principal issued before a time, or every token of an
-   * issuer issued before a time: at once on this verifier, and on every verifier that shares its
-   * `revocation.store` within the store's propagation delay. Needs the `revocation` option.
-   */
-  revoke(rule: RevocationRule): Promise<void>
-  /**
-   * Each configured issuer's keys as its key source knows them (state, count, last fetch, last
-   * error) and whether all can serve: synchronous, no network. For readiness probes.
-   */
-  health(): Health
-  /**
-   * Loads every remote issuer's keys (discovery and JWKS) and resolves once all can serve; rejects
-   * with an error naming the issuers whose keys could not be loaded, when their fetches fail or
-   * after `timeout` ms (default 10000). For start-up: `await verifier.ready()` before listening.
-   */
-  ready(options?: ReadyOptions): Promise<void>
-  /** Builds the errors of this verifier's realm, for guards. */
-  readonly errors: ErrorFactory
-  /** The protected resource metadata (RFC 9728) to serve, when the options configure it. */
-  readonly resourceMetadata: ResourceMetadata | undefined
-}
+export type { Verifier } from './verifier-api.js'
+import { VerifiedTokens } from './verified-tokens.js'
 
 /** What a request waited for: the issuer's match, then, once it is known, the keys of the kid. */
 interface Waited {
