@@ -2,7 +2,15 @@
  * Keys and tokens for the benchmarks, made with node:crypto so that minting thousands of tokens
  * is quick. Every token is a real, valid JWT for the issuer and audience below.
  */
-import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import {
+  constants,
+  createHmac,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  timingSafeEqual,
+  verify,
+} from 'node:crypto'
 
 export const ISSUER = 'https://issuer.bench.test'
 export const AUDIENCE = 'https://api.bench.test'
@@ -52,6 +60,37 @@ export function signToken(alg, key, payload, kid = key?.kid) {
     )
   }
   return `${input}.${signature.toString('base64url')}`
+}
+
+// The floor's crypto.verify arguments per algorithm, as the signer above makes them.
+const FLOOR_ARGS = {
+  RS256: (key) => ['sha256', { key, padding: constants.RSA_PKCS1_PADDING }],
+  PS256: (key) => [
+    'sha256',
+    { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+  ],
+  ES256: (key) => ['sha256', { key, dsaEncoding: 'ieee-p1363' }],
+  EdDSA: (key) => [null, key],
+}
+
+/**
+ * The floor's check for `alg`: Node's synchronous crypto alone, on bytes already split and decoded
+ * (`crypto.verify` on the KeyObject of `key`; `createHmac` + `timingSafeEqual` with SECRET for HS256).
+ */
+export function floorCheck(alg, key) {
+  if (alg === 'HS256') {
+    return (data, sig) => timingSafeEqual(createHmac('sha256', SECRET).update(data).digest(), sig)
+  }
+  const [hash, keyArg] = FLOOR_ARGS[alg](key.publicKey)
+  return (data, sig) => verify(hash, data, keyArg, sig)
+}
+
+/** Each token as [signing input bytes, signature bytes], split and decoded once, for the floor. */
+export function splitTokens(tokens) {
+  return tokens.map((token) => {
+    const dot = token.lastIndexOf('.')
+    return [Buffer.from(token.slice(0, dot)), Buffer.from(token.slice(dot + 1), 'base64url')]
+  })
 }
 
 /** Claims of a valid token, distinct per `n`, valid for an hour. */

@@ -15,8 +15,6 @@
  *                        [--only "trustgate verify() uncached,fast-jwt (cache off)"]
  *                        [--json out.json]
  */
-import * as hmac from 'node:crypto'
-import { verify as cryptoVerify, constants } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { createVerifier } from '@trustgate/core'
@@ -30,11 +28,13 @@ import {
   SECRET,
   claims,
   createKey,
+  floorCheck,
   pairedRatio,
   realisticClaims,
   median,
   signToken,
   silentLogger,
+  splitTokens,
 } from './fixtures.mjs'
 
 const { values: args } = parseArgs({
@@ -54,17 +54,6 @@ const ALGS = args.algs.split(',')
 const SHAPES = { realistic: realisticClaims, small: claims }
 const SHAPE_NAMES = args.shapes.split(',')
 const TOKENS = 256 // distinct tokens cycled through by every contender
-
-const FLOOR_OPTIONS = {
-  RS256: (key) => ['sha256', { key, padding: constants.RSA_PKCS1_PADDING }],
-  PS256: (key) => [
-    'sha256',
-    { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
-  ],
-  ES256: (key) => ['sha256', { key, dsaEncoding: 'ieee-p1363' }],
-  EdDSA: (key) => [null, key],
-  HS256: null,
-}
 
 async function contenders(alg, shape) {
   const key = alg === 'HS256' ? undefined : createKey(alg)
@@ -89,50 +78,19 @@ async function contenders(alg, shape) {
   let i = 0
   const next = () => tokens[i++ & (TOKENS - 1)]
 
-  if (alg !== 'HS256') {
-    // The floor: one synchronous crypto.verify of bytes already split and decoded.
-    const parts = tokens.map((t) => {
-      const dot = t.lastIndexOf('.')
-      return [Buffer.from(t.slice(0, dot)), Buffer.from(t.slice(dot + 1), 'base64url')]
-    })
-    const [hash, keyArg] = FLOOR_OPTIONS[alg](key.publicKey)
-    list.push({
-      name: 'floor: crypto.verify',
-      floor: true,
-      sync: () => {
-        const [data, sig] = parts[i++ & (TOKENS - 1)]
-        if (!cryptoVerify(hash, data, keyArg, sig)) throw new Error('floor failed')
-      },
-    })
-  } else {
-    const { createHmac, timingSafeEqual } = hmac
-    const parts = tokens.map((t) => {
-      const dot = t.lastIndexOf('.')
-      return [Buffer.from(t.slice(0, dot)), Buffer.from(t.slice(dot + 1), 'base64url')]
-    })
-    list.push({
-      name: 'floor: crypto.createHmac',
-      floor: true,
-      sync: () => {
-        const [data, sig] = parts[i++ & (TOKENS - 1)]
-        if (!timingSafeEqual(createHmac('sha256', SECRET).update(data).digest(), sig)) {
-          throw new Error('floor failed')
-        }
-      },
-    })
-  }
+  // The floor: one synchronous crypto.verify (or HMAC) of bytes already split and decoded.
+  const floor = floorCheck(alg, key)
+  const parts = splitTokens(tokens)
+  list.push({
+    name: alg === 'HS256' ? 'floor: crypto.createHmac' : 'floor: crypto.verify',
+    floor: true,
+    sync: () => {
+      const [data, sig] = parts[i++ & (TOKENS - 1)]
+      if (!floor(data, sig)) throw new Error('floor failed')
+    },
+  })
   // The floor plus what every verifier must do before it: split the token, decode its three
   // base64url parts, parse header and payload. No check at all: the least work there is.
-  const floorOfDecoded =
-    alg === 'HS256'
-      ? (data, sig) => {
-          const { createHmac, timingSafeEqual } = hmac
-          return timingSafeEqual(createHmac('sha256', SECRET).update(data).digest(), sig)
-        }
-      : (() => {
-          const [hash, keyArg] = FLOOR_OPTIONS[alg](key.publicKey)
-          return (data, sig) => cryptoVerify(hash, data, keyArg, sig)
-        })()
   list.push({
     name: 'floor + split + base64url + JSON.parse',
     sync: () => {
@@ -145,7 +103,7 @@ async function contenders(alg, shape) {
       )
       const signature = Buffer.from(token.slice(second + 1), 'base64url')
       const data = Buffer.from(token.slice(0, second))
-      if (header.alg !== alg || payload.iss !== ISSUER || !floorOfDecoded(data, signature)) {
+      if (header.alg !== alg || payload.iss !== ISSUER || !floor(data, signature)) {
         throw new Error('floor + decode failed')
       }
     },
