@@ -128,6 +128,8 @@ export class HeaderCache {
 
   /** Keeps the parsed header of a verified token, the oldest one making room when full. */
   remember(segment: string, header: JsonObject): void {
+    // A header found here (the last one found, most often) is already kept: no lookup for it.
+    if (header === this.#last?.header) return
     if (segment.length > HEADER_CACHE_MAX_SEGMENT || this.#headers.has(segment)) return
     // A copy made from bytes: `segment` is a slice of the token, and V8 keeps a slice's whole
     // parent string alive. The key must hold the header's characters and nothing of the token.
