@@ -39,6 +39,39 @@ function verifier() {
 }
 
 describe('one signed token has one spelling (issue 9, item 16)', () => {
+  // Node's base64url decoder reads a UTF-16 code unit by its low byte (U+0141 as `A`) and takes
+  // `+` and `/` as `-` and `_`: each gives the signature a twin that decodes to the same bytes.
+  // The round trip of token.ts refuses them (issue 15 replaced the alphabet regex with it).
+  it('refuses a signature spelled with a two-byte look-alike, `+` or `/`; the honest one passes', async () => {
+    const v = verifier()
+    const token = await sign(rsa, { iss: ISS, sub: 'alice', aud: 'api' })
+    const [header, payload, signature] = token.split('.') as [string, string, string]
+    const at = signature.search(/[A-Z]/)
+    const code = signature.charCodeAt(at)
+    const twins = [
+      String.fromCharCode(0x100 | code), // same low byte: U+0141 for `A`
+    ]
+    for (const [from, to] of [
+      ['-', '+'],
+      ['_', '/'],
+    ] as const) {
+      if (signature.includes(from)) twins.push(signature.replace(from, to))
+    }
+    const spellings = [
+      signature.slice(0, at) + (twins[0] as string) + signature.slice(at + 1),
+      ...twins.slice(1),
+    ]
+    for (const spelling of spellings) {
+      // The same bytes, as Node's decoder reads them: the twin would verify if it got through.
+      expect(Buffer.from(spelling, 'base64url').equals(Buffer.from(signature, 'base64url'))).toBe(
+        true,
+      )
+      const twin = `${header}.${payload}.${spelling}`
+      await expectRejection(v.verify(twin), invalidToken('malformed'), twin)
+    }
+    await expect(v.verify(token)).resolves.toMatchObject({ subject: 'alice' })
+  })
+
   it('refuses the 15 other spellings of an RS256 signature as malformed; the honest one passes', async () => {
     const v = verifier()
     const token = await sign(rsa, { iss: ISS, sub: 'alice', aud: 'api' })
